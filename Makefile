@@ -1,0 +1,82 @@
+# OpenSource14 website. `make serve` to preview, `make test` to check.
+# Everything runs from a local virtual environment (.venv) that the targets
+# create and keep in step with requirements.txt.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PELICAN := $(BIN)/pelican
+
+INPUTDIR := content
+OUTPUTDIR := output
+CONFFILE := pelicanconf.py
+PUBLISHCONF := publishconf.py
+TRANSLATIONS := theme/translations
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install html serve devserver check test lint publish translations clean requirements
+
+help:
+	@echo "make serve        install, build and serve the site at http://$(HOST):$(PORT)"
+	@echo "make test         install and run every check (ruff, build, links, browser, HTML)"
+	@echo "make install      create $(VENV) with the pinned dependencies"
+	@echo "make html         build both languages into $(OUTPUTDIR)/"
+	@echo "make devserver    serve and rebuild on changes to content, data, theme, plugins"
+	@echo "make check        validate content/ and data/ without writing pages"
+	@echo "make publish      build for production with $(PUBLISHCONF) (needs SITEURL)"
+	@echo "make translations update the theme's catalogs in $(TRANSLATIONS)/"
+	@echo "make clean        remove $(OUTPUTDIR)/ and caches"
+
+# The virtual environment is rebuilt when requirements.txt changes.
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+html: install
+	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
+
+serve: html
+	$(PY) tools/serve.py --host $(HOST) --port $(PORT) --root $(OUTPUTDIR)
+
+devserver: install
+	$(PY) tools/devserver.py --host $(HOST) --port $(PORT) --output $(OUTPUTDIR) --settings $(CONFFILE)
+
+check: install
+	$(PELICAN) $(INPUTDIR) -s $(CONFFILE) -e CHECK_ONLY=true
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/pytest
+
+publish: install
+	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(PUBLISHCONF)
+
+translations: install
+	$(BIN)/pybabel extract -F theme/babel.cfg -o $(TRANSLATIONS)/messages.pot \
+		--no-location --sort-output --project=OpenSource14 \
+		--copyright-holder="OpenSource14 contributors" theme
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-location --ignore-obsolete
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
+	@find $(TRANSLATIONS) -name '*.mo' -delete
+
+clean:
+	rm -rf $(OUTPUTDIR) $(OUTPUTDIR).staging $(OUTPUTDIR).previous .pytest_cache .ruff_cache __pycache__
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+# Regenerate the pinned versions from requirements.in (maintainers only).
+requirements: install
+	$(PY) -m pip install --quiet --upgrade -r requirements.in
+	( echo '# Generated from requirements.in by `make requirements`: exact versions of every package.'; \
+	  $(PY) -m pip freeze --exclude pip ) > requirements.txt

@@ -1,0 +1,118 @@
+"""Settings for local previews (`make html`, `make serve`, `make devserver`).
+
+Languages and their URL words live in LANGUAGES below, in one place: the
+`i18n` plugin derives every language-specific Pelican setting from it, so a
+third language needs an entry here and a catalog in theme/translations/.
+"""
+
+import os
+import sys
+
+# Plugins import each other's helpers (site_data.problems, i18n.refs).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugins"))
+
+SITENAME = "OpenSource14"
+SITESUBTITLE = "Risorse in rete per l'inclusione"
+SITEURL = ""
+# Feeds and the XML sitemap need absolute addresses even in a local preview.
+FEED_DOMAIN = "http://127.0.0.1:8000"
+
+PATH = "content"
+ARTICLE_PATHS = ["notizie"]
+PAGE_PATHS = ["pagine"]
+STATIC_PATHS = ["images", "extra"]
+EXTRA_PATH_METADATA = {"extra/robots.txt": {"path": "robots.txt"}}
+THEME = "theme"
+DATA_PATH = "data"
+
+PLUGIN_PATHS = ["plugins"]
+# Listed explicitly: with PLUGINS unset Pelican would load every installed one.
+PLUGINS = ["site_data", "i18n", "taxonomy", "content_checks", "data_pages", "feeds", "sitemap"]
+
+TIMEZONE = "Europe/Rome"
+DEFAULT_LANG = "it"
+LANGUAGES = {
+    "it": {
+        "name": "Italiano",
+        "locale": "it_IT",  # Babel locale for dates and numbers
+        "paths": {
+            "news": "notizie",
+            "category": "notizie/categoria",
+            "tag": "notizie/tag",
+            "archives": "notizie/archivio",
+            "page": "pagina",
+            "site_map": "mappa-del-sito",
+            "feeds": "feed",
+            "drafts": "bozze",
+            "partners": "partner",
+            "lines": "linee",
+        },
+    },
+    "en": {
+        "name": "English",
+        "locale": "en_GB",
+        "paths": {
+            "news": "news",
+            "category": "news/category",
+            "tag": "news/tag",
+            "archives": "news/archive",
+            "page": "page",
+            "site_map": "site-map",
+            "feeds": "feeds",
+            "drafts": "drafts",
+            "partners": "partners",
+            "lines": "lines",
+        },
+    },
+}
+
+# The main navigation, in order. ("page", key) names a Markdown page by its
+# file name without language and extension; other entries name a section.
+MAIN_MENU = [
+    ("page", "pagine/progetto"),
+    ("page", "pagine/convenzioni-art-14"),
+    ("partners", None),
+    ("news", None),
+    ("page", "pagine/contatti"),
+]
+FOOTER_LINKS = [
+    ("page", "pagine/privacy"),
+    ("page", "pagine/note-legali"),
+    ("page", "pagine/accessibilita"),
+    ("site_map", None),
+]
+
+DEFAULT_PAGINATION = 10
+DEFAULT_DATE = None
+SUMMARY_MAX_LENGTH = 40
+
+FEED_ALL_ATOM = None  # set per language by the i18n plugin
+FEED_ALL_RSS = None
+CATEGORY_FEED_ATOM = None
+TRANSLATION_FEED_ATOM = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+
+MARKDOWN = {
+    "extension_configs": {
+        "markdown.extensions.extra": {},
+        "markdown.extensions.smarty": {},
+        "markdown.extensions.toc": {"permalink": False},
+    },
+    "output_format": "html5",
+}
+
+# Content files are named <name>.<lang>.md; news may start with their date.
+FILENAME_METADATA = r"^(?:(?P<date>\d{4}-\d{2}-\d{2})-)?[^.]*(?:\.(?P<lang>[^.]+))?$"
+USE_FOLDER_AS_CATEGORY = False
+DEFAULT_CATEGORY = "progetto"
+
+JINJA_ENVIRONMENT = {
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "autoescape": True,
+    "extensions": [],  # the i18n plugin adds jinja2.ext.i18n with the catalogs
+}
+
+RELATIVE_URLS = False
+DRAFTS_VISIBLE = True

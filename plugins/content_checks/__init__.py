@@ -1,0 +1,382 @@
+"""Checks on content/ that turn editors' mistakes into a report, not a broken site.
+
+The default language's run reads every content file (all languages), so it
+checks them all: metadata, languages, categories and tags, links between
+pages, clashing addresses. Problems found, and errors Pelican logs while
+reading, stop the build before anything is written. ``CHECK_ONLY`` (used by
+``make check``) stops it there in any case.
+"""
+
+import logging
+import os
+import re
+import sys
+
+from pelican import signals
+from pelican.contents import Article, Static
+from pelican.readers import Readers
+
+from i18n import links
+from site_data.problems import Problem, abort, did_you_mean, relative
+
+# Metadata an editor may write in a Markdown file's header.
+KNOWN_FIELDS = {
+    "title",
+    "date",
+    "modified",
+    "category",
+    "tags",
+    "slug",
+    "lang",
+    "summary",
+    "status",
+    "template",
+    "description",
+}
+# Metadata Pelican adds by itself.
+AUTOMATIC_FIELDS = {"reader"}
+STATUSES = {"published", "draft", "hidden"}
+FILENAME_LANG = re.compile(r"\.([^./]+)\.[^./]+$")
+
+
+class LogCollector(logging.Handler):
+    """Collects what Pelican logs as errors (and broken links) while building."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records = []
+
+    def emit(self, record):
+        if record.levelno >= logging.ERROR or record.msg.startswith("Unable to find"):
+            self.records.append((record, state.rendering))
+
+
+class RunState:
+    """What one run has found so far; replaced at the start of every run."""
+
+    def __init__(self):
+        self.problems = []
+        self.log = LogCollector()
+        self.rendering = None
+
+
+state = RunState()
+
+
+def is_primary(settings):
+    return not settings.get("I18N_SUBSITE")
+
+
+def header_line(path, field):
+    """The line of ``field:`` in a file's header, or 1."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    break
+                if line.lower().startswith(field + ":"):
+                    return number
+    except OSError:
+        pass
+    return 1
+
+
+def header_field_with(path, value):
+    """The name of the header field whose value contains ``value``, or ""."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip():
+                    break
+                name, _, rest = line.partition(":")
+                if value in rest:
+                    return name.strip().lower()
+    except OSError:
+        pass
+    return ""
+
+
+def problem(item_or_path, field, message, fix=""):
+    path = getattr(item_or_path, "source_path", item_or_path)
+    line = header_line(path, field) if field else 1
+    return Problem(relative(path), line, 1 if line else 0, field, message, fix)
+
+
+# Checks on one file -------------------------------------------------------
+
+
+def check_item(item):
+    settings = item.settings
+    languages = list(settings.get("LANGUAGES") or [settings["DEFAULT_LANG"]])
+    found = []
+    if not str(getattr(item, "title", "") or "").strip():
+        found.append(
+            problem(item, "title", "the title is missing", "add a line 'Title: …' at the top")
+        )
+    lang = getattr(item, "lang", None)
+    if lang not in languages:
+        hint = did_you_mean(lang, languages)
+        found.append(
+            problem(
+                item,
+                "lang",
+                f"unknown language '{lang}'",
+                (hint + " " if hint else "") + "use one of: " + ", ".join(languages),
+            )
+        )
+    from_name = FILENAME_LANG.search(os.path.basename(item.source_path))
+    if from_name and "lang" in item.metadata and from_name.group(1) != lang:
+        found.append(
+            problem(
+                item,
+                "lang",
+                f"'Lang: {lang}' contradicts the file name's '.{from_name.group(1)}.'",
+                "rename the file or fix the Lang line",
+            )
+        )
+    for field in sorted(set(item.metadata) - KNOWN_FIELDS - AUTOMATIC_FIELDS):
+        hint = did_you_mean(field, sorted(KNOWN_FIELDS))
+        found.append(
+            problem(
+                item,
+                field,
+                f"unknown field '{field}'",
+                hint or "known fields: " + ", ".join(sorted(KNOWN_FIELDS)),
+            )
+        )
+    status = item.metadata.get("status", "published")
+    if status not in STATUSES:
+        found.append(
+            problem(
+                item,
+                "status",
+                f"unknown status '{status}'",
+                "use one of: " + ", ".join(sorted(STATUSES)),
+            )
+        )
+    for link in links.broken_links(getattr(item, "_content", "") or "", settings):
+        found.append(
+            problem(
+                item,
+                "",
+                f"link to an unknown page: {{route}}{link}",
+                "see docs/guida-redazione.md for the pages you can link this way",
+            )
+        )
+    if isinstance(item, Article):
+        found.extend(check_terms(item, settings.get("DATA")))
+    return found
+
+
+def check_terms(article, data):
+    if data is None:
+        return []
+    found = []
+    category = article.metadata.get("category")
+    if category is not None and category.name not in data.category:
+        found.append(
+            problem(
+                article,
+                "category",
+                f"unknown category '{category.name}'",
+                did_you_mean(category.name, data.category)
+                or "use an id from data/taxonomy.yaml: " + ", ".join(data.category),
+            )
+        )
+    for tag in article.metadata.get("tags", []):
+        if tag.name not in data.tag:
+            found.append(
+                problem(
+                    article,
+                    "tags",
+                    f"unknown tag '{tag.name}'",
+                    did_you_mean(tag.name, data.tag) or "add it to data/taxonomy.yaml under tags",
+                )
+            )
+    return found
+
+
+# Checks across files ------------------------------------------------------
+
+
+def written_items(generators):
+    items = []
+    for generator in generators:
+        for attr in (
+            "articles",
+            "hidden_articles",
+            "drafts",
+            "pages",
+            "hidden_pages",
+            "draft_pages",
+        ):
+            items.extend(getattr(generator, attr, []) or [])
+    return items
+
+
+def check_addresses(items):
+    found = []
+    taken = {}
+    for item in items:
+        save_as = item.save_as
+        if save_as in taken:
+            other = relative(taken[save_as].source_path)
+            found.append(
+                problem(
+                    item,
+                    "slug",
+                    f"its address '{item.url}' is already used by {other}",
+                    "give one of them another Slug or Title",
+                )
+            )
+        else:
+            taken[save_as] = item
+    return found
+
+
+def check_translations(items):
+    found = []
+    for item in items:
+        group = getattr(item, "i18n_group", {})
+        category = item.metadata.get("category")
+        for other in group.values():
+            other_category = other.metadata.get("category")
+            if (
+                isinstance(item, Article)
+                and other is not item
+                and category
+                and other_category
+                and category.name != other_category.name
+                and item.lang < other.lang
+            ):
+                found.append(
+                    problem(
+                        other,
+                        "category",
+                        f"category '{other_category.name}' differs from the translation's '{category.name}' in {relative(item.source_path)}",
+                        "translations share one category",
+                    )
+                )
+    return found
+
+
+def check_menus(settings, groups):
+    found = []
+    for setting in ("MAIN_MENU", "FOOTER_LINKS"):
+        for kind, key in settings.get(setting, []):
+            if kind == "page" and key not in groups:
+                found.append(
+                    Problem(
+                        "pelicanconf.py",
+                        field=setting,
+                        message=f"no page '{key}' in content/",
+                        fix=did_you_mean(key, sorted(groups))
+                        or "use a page's path without language and extension",
+                    )
+                )
+    return found
+
+
+def render_links(items):
+    """Render every page now, so broken {filename} links show up in this report."""
+    for item in items:
+        state.rendering = item
+        item.content  # noqa: B018 - rendering is memoized, the build reuses it
+        state.rendering = None
+
+
+def logged_problems(settings):
+    found = []
+    for record, item in state.log.records:
+        message = record.getMessage()
+        if message.startswith("Unable to find") and item is not None:
+            target = message.split("'")[1] if "'" in message else message
+            found.append(
+                problem(
+                    item,
+                    "",
+                    f"link to a missing file: {target}",
+                    "check the path after {filename} or {static}",
+                )
+            )
+        elif message.startswith("Could not process") and record.args:
+            found.append(read_error(settings, os.path.join(settings["PATH"], record.args[0])))
+        elif message.startswith("Skipping") and len(record.args) >= 2:
+            field = str(record.args[1])
+            found.append(
+                problem(
+                    record.args[0],
+                    field,
+                    f"the {field} is missing",
+                    f"add a line '{field.title()}: …' at the top",
+                )
+            )
+        else:
+            found.append(Problem("(build)", message=message))
+    return found
+
+
+def read_error(settings, path):
+    """Read a file that failed again, to tell the editor why it failed."""
+    try:
+        Readers(settings).read_file(
+            base_path=settings["PATH"], path=os.path.relpath(path, settings["PATH"])
+        )
+    except Exception as error:  # noqa: BLE001 - any reader error is the editor's to fix
+        quoted = re.search(r"'([^']+)'", str(error))
+        field = header_field_with(path, quoted.group(1)) if quoted else ""
+        return problem(
+            path,
+            field,
+            f"could not be read: {error}",
+            "check the header lines, e.g. Date: 2026-11-25",
+        )
+    return problem(path, "", "could not be read")
+
+
+# Signal receivers ---------------------------------------------------------
+
+
+def start_run(pelican):
+    global state
+    if not is_primary(pelican.settings):
+        return
+    logging.getLogger("pelican").removeHandler(state.log)
+    state = RunState()
+    logging.getLogger("pelican").addHandler(state.log)
+
+
+def check_content(item):
+    if (
+        isinstance(item, Static)
+        or not is_primary(item.settings)
+        or not getattr(item, "source_path", None)
+    ):
+        return
+    state.problems.extend(check_item(item))
+
+
+def finish_checks(generators):
+    settings = generators[0].settings
+    if not is_primary(settings):
+        return
+    items = written_items(generators)
+    render_links(items)
+    logging.getLogger("pelican").removeHandler(state.log)
+    problems = state.problems + logged_problems(settings)
+    problems += check_addresses(items) + check_translations(items)
+    problems += check_menus(settings, generators[0].context.get("I18N_GROUPS", {}))
+    if problems:
+        abort(problems)
+    if settings.get("CHECK_ONLY"):
+        print(
+            f"No problems found in {len(items)} pages and articles and in {settings.get('DATA_PATH', 'data')}/.",
+            file=sys.stderr,
+        )
+        raise SystemExit(0)
+
+
+def register():
+    signals.get_generators.connect(start_run)
+    signals.content_object_init.connect(check_content)
+    signals.all_generators_finalized.connect(finish_checks)

@@ -1,0 +1,236 @@
+"""Languages: one Pelican run per language, fallbacks, alternates and gettext.
+
+Settings come from LANGUAGES in pelicanconf.py (see languages.py). Content
+files are named ``<name>.<lang>.md``; files sharing ``<name>`` are
+translations of one another. Each language's run writes, for every group of
+translations, the version in its language or else the original, marked as
+such, so every page exists in every language.
+"""
+
+import datetime
+import os
+import zoneinfo
+from collections import defaultdict
+
+from jinja2 import pass_context
+from pelican import signals
+from pelican.utils import order_content
+
+from site_data.problems import Problem, abort
+
+from . import build, links, refs
+from .formatting import Formatter, translations_for
+from .languages import LanguageConfigError, all_language_settings, check_languages
+from .routes import register as register_route  # noqa: F401 - for plugins
+from .routes import route_path, save_as_for
+
+site_built = build.site_built
+
+
+def is_subsite(settings):
+    return settings.get("I18N_SUBSITE", False)
+
+
+def translation_key(item):
+    """``pagine/progetto.en.md`` → ``pagine/progetto``."""
+    relative = item.get_relative_source_path()
+    stem = os.path.splitext(relative)[0]
+    base, dot, suffix = stem.rpartition(".")
+    if dot and suffix == getattr(item, "lang", None):
+        stem = base
+    return stem.replace(os.sep, "/")
+
+
+def build_date(timezone):
+    """When this build happened; SOURCE_DATE_EPOCH pins it for reproducible builds."""
+    tz = zoneinfo.ZoneInfo(timezone or "UTC")
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.datetime.fromtimestamp(int(epoch), tz)
+    return datetime.datetime.now(tz)
+
+
+# Signal receivers ---------------------------------------------------------
+
+
+def configure_languages(pelican):
+    settings = pelican.settings
+    if is_subsite(settings):
+        return
+    try:
+        check_languages(settings)
+    except LanguageConfigError as error:
+        abort([Problem("pelicanconf.py", field="LANGUAGES", message=str(error))])
+    settings["SITE_DEFAULT_LANG"] = settings["DEFAULT_LANG"]
+    settings["BUILD_DATE"] = build_date(settings.get("TIMEZONE"))
+    settings["I18N_LANG_SETTINGS"] = all_language_settings(settings)
+    settings.update(settings["I18N_LANG_SETTINGS"][settings["DEFAULT_LANG"]])
+
+
+def stage_output(pelican):
+    if is_subsite(pelican.settings) or pelican.settings.get("CHECK_ONLY"):
+        return
+    pelican.output_path = build.start_staging(pelican.settings["OUTPUT_PATH"])
+
+
+def prepare_content(item):
+    if hasattr(item, "get_relative_source_path") and getattr(item, "source_path", None):
+        item.translation_key = translation_key(item)
+    if getattr(item, "_content", None) and "{route}" in item._content:
+        item._content = links.expand(item._content, item.settings)
+
+
+def install_language(generator):
+    settings = generator.settings
+    lang = settings["DEFAULT_LANG"]
+    env = generator.env
+    env.add_extension("jinja2.ext.i18n")
+    translations_dir = os.path.join(settings["THEME"], "translations")
+    env.install_gettext_translations(translations_for(translations_dir, lang), newstyle=True)
+    locale = settings["LANGUAGES"][lang].get("locale", lang)
+    formatter = Formatter(locale, settings.get("TIMEZONE"))
+    env.filters.update(formatter.filters())
+    env.globals.update(
+        LANG=lang,
+        alternates=pass_context(refs.alternates),
+        canonical=pass_context(refs.canonical),
+        is_fallback=pass_context(refs.is_fallback),
+        indexable=pass_context(refs.indexable),
+        url=url,
+        current_url=current_url,
+        content=content,
+    )
+
+
+def choose_article_versions(generator):
+    for originals, translations in (
+        ("articles", "translations"),
+        ("hidden_articles", "hidden_translations"),
+        ("drafts", "drafts_translations"),
+    ):
+        choose_versions(generator, originals, translations, "ARTICLE_ORDER_BY")
+
+
+def choose_page_versions(generator):
+    for originals, translations in (
+        ("pages", "translations"),
+        ("hidden_pages", "hidden_translations"),
+        ("draft_pages", "draft_translations"),
+    ):
+        choose_versions(generator, originals, translations, "PAGE_ORDER_BY")
+
+
+def build_other_languages(pelican):
+    settings = pelican.settings
+    if is_subsite(settings):
+        return
+    output_path = settings["OUTPUT_PATH"]
+    try:
+        build.build_other_languages(settings, pelican.output_path)
+        site_built.send(pelican, output_path=pelican.output_path)
+    except BaseException:
+        build.discard_staging(output_path)
+        raise
+    build.publish(pelican.output_path, output_path)
+    pelican.output_path = output_path
+
+
+def register():
+    signals.initialized.connect(configure_languages)
+    signals.get_generators.connect(stage_output)
+    signals.content_object_init.connect(prepare_content)
+    signals.generator_init.connect(install_language)
+    signals.article_generator_pretaxonomy.connect(choose_article_versions)
+    signals.page_generator_finalized.connect(choose_page_versions)
+    signals.finalized.connect(build_other_languages)
+
+
+# Versions -----------------------------------------------------------------
+
+
+def choose_versions(generator, originals_attr, translations_attr, order_setting):
+    """Keep, per translation group, the one version this language writes.
+
+    The others are not written by this run (their own language's run writes
+    them); links to them lead to the version this run writes.
+    """
+    settings = generator.settings
+    lang = settings["DEFAULT_LANG"]
+    originals = getattr(generator, originals_attr)
+    translations = getattr(generator, translations_attr)
+    groups = defaultdict(dict)
+    for item in originals + translations:
+        groups[item.translation_key].setdefault(item.lang, item)
+    written = []
+    for group in groups.values():
+        chosen = refs.written_version(
+            group, lang, settings["LANGUAGES"], settings["SITE_DEFAULT_LANG"]
+        )
+        written.append(chosen)
+        for item in group.values():
+            item.i18n_group = group
+            if item is not chosen:
+                item.override_url = chosen.url
+    registry = generator.context.setdefault("I18N_GROUPS", {})
+    if originals_attr in ("articles", "pages"):
+        registry.update(groups)
+    originals[:] = order_content(written, settings[order_setting])
+    translations.clear()
+
+
+# Pages made by plugins -----------------------------------------------------
+
+
+def write_route_page(generator, writer, route, template, params=None, **context):
+    """Write the page of a named route in the language being built.
+
+    Plugins that make pages from data (partners, territories, events...)
+    use this, so their pages get the right address in every language and
+    know their translations.
+    """
+    settings = generator.settings
+    params = params or {}
+    path = route_path(
+        route,
+        settings["DEFAULT_LANG"],
+        settings["LANGUAGES"],
+        settings["SITE_DEFAULT_LANG"],
+        **params,
+    )
+    writer.write_file(
+        save_as_for(path),
+        generator.get_template(template),
+        generator.context,
+        url=path,
+        page_ref=refs.RouteRef(route, tuple(sorted(params.items()))),
+        **context,
+    )
+
+
+# Template globals ---------------------------------------------------------
+
+
+@pass_context
+def url(ctx, name, **params):
+    """Absolute URL of a named route in the language being built."""
+    path = route_path(
+        name, ctx["DEFAULT_LANG"], ctx["LANGUAGES"], ctx["SITE_DEFAULT_LANG"], **params
+    )
+    return refs.absolute(path, ctx)
+
+
+@pass_context
+def current_url(ctx):
+    return refs.absolute(refs.ref_path(refs.identify(ctx), ctx["DEFAULT_LANG"], ctx), ctx)
+
+
+@pass_context
+def content(ctx, key):
+    """The page or article this language shows for a translation key."""
+    try:
+        group = ctx["I18N_GROUPS"][key]
+    except KeyError:
+        raise LookupError(f"no published page or article named {key!r} in {ctx['PATH']}") from None
+    return refs.written_version(
+        group, ctx["DEFAULT_LANG"], ctx["LANGUAGES"], ctx["SITE_DEFAULT_LANG"]
+    )

@@ -1,0 +1,92 @@
+"""Interface strings, dates and numbers for one language, all through Babel.
+
+Catalogs are read straight from the .po files in theme/translations/, so a
+translator edits a .po file and the next build uses it: no compiled .mo
+files to forget, and no system locale involved anywhere.
+"""
+
+import datetime
+import functools
+import io
+import os
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from babel.support import NullTranslations, Translations
+
+DOMAIN = "messages"
+
+
+def catalog_path(translations_dir, lang):
+    return os.path.join(translations_dir, lang, "LC_MESSAGES", f"{DOMAIN}.po")
+
+
+@functools.lru_cache(maxsize=16)
+def _load(path, mtime):
+    with open(path, "rb") as po_file:
+        catalog = read_po(po_file)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer, domain=DOMAIN)
+
+
+def translations_for(translations_dir, lang):
+    """The gettext translations for ``lang``; untranslated strings stay as written."""
+    path = catalog_path(translations_dir, lang)
+    if not os.path.exists(path):
+        return NullTranslations()
+    return _load(path, os.stat(path).st_mtime_ns)
+
+
+def _as_date(value):
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    return value
+
+
+class Formatter:
+    """Babel formatting bound to one language, exposed to templates as filters."""
+
+    def __init__(self, lang, timezone):
+        self.lang = lang
+        self.locale = Locale.parse(lang)
+        self.timezone = timezone
+
+    def date(self, value, format="long"):
+        if value is None:
+            return ""
+        return format_date(_as_date(value), format=format, locale=self.locale)
+
+    def datetime(self, value, format="long"):
+        if value is None:
+            return ""
+        return format_datetime(value, format=format, tzinfo=self.timezone, locale=self.locale)
+
+    def time(self, value, format="short"):
+        if value is None:
+            return ""
+        return format_time(value, format=format, tzinfo=self.timezone, locale=self.locale)
+
+    def number(self, value, format=None):
+        return format_decimal(value, format=format, locale=self.locale)
+
+    def currency(self, value, currency="EUR"):
+        return format_currency(value, currency, locale=self.locale)
+
+    def language_name(self, code):
+        """``it`` → "italiano" in Italian, "Italian" in English."""
+        return self.locale.languages.get(code, code)
+
+    def filters(self):
+        return {
+            "date": self.date,
+            "datetime": self.datetime,
+            "time": self.time,
+            "number": self.number,
+            "currency": self.currency,
+            "language_name": self.language_name,
+        }

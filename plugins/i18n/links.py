@@ -1,0 +1,52 @@
+"""``{route}`` links: Markdown links to pages that plugins make from data.
+
+``[Linea 4]({route}line:linea-4)`` becomes the address of that page in the
+language of the site being built, as ``{filename}`` does for content files.
+Several parameters are separated by commas, in the route's order.
+"""
+
+import re
+
+from .routes import ROUTES, route_params, route_path
+
+ROUTE_LINK = re.compile(
+    r"""(?P<attr>href|src)=(?P<quote>["'])\{route\}(?P<name>[a-z_]+)(?::(?P<params>[^"'#?]+))?"""
+)
+
+
+def resolve(name, params, settings):
+    """The site-relative path of a route link, or None if it names no page."""
+    lang = settings["DEFAULT_LANG"]
+    words = settings["LANGUAGES"][lang]["paths"]
+    if name not in ROUTES:
+        return None
+    names = route_params(name, words)
+    values = params.split(",") if params else []
+    if len(names) != len(values):
+        return None
+    return route_path(
+        name,
+        lang,
+        settings["LANGUAGES"],
+        settings["SITE_DEFAULT_LANG"],
+        **dict(zip(names, values, strict=True)),
+    )
+
+
+def broken_links(html, settings):
+    """The ``{route}`` links in ``html`` that name no page."""
+    return [
+        match.group(0).split("{route}", 1)[1]
+        for match in ROUTE_LINK.finditer(html)
+        if resolve(match.group("name"), match.group("params"), settings) is None
+    ]
+
+
+def expand(html, settings):
+    def replace(match):
+        path = resolve(match.group("name"), match.group("params"), settings)
+        if path is None:
+            return match.group(0)  # reported by content_checks
+        return f"{match.group('attr')}={match.group('quote')}{settings['SITEURL']}/{path}"
+
+    return ROUTE_LINK.sub(replace, html)

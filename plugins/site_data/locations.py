@@ -1,0 +1,73 @@
+"""From a field path to the line and column an editor should look at.
+
+Files are parsed with the fast C loader and positions are only worked out
+when there is a problem to report, by composing the YAML node tree again.
+"""
+
+import functools
+
+import yaml
+
+try:
+    from yaml import CSafeLoader as SafeLoader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader
+
+
+@functools.lru_cache(maxsize=32)
+def _compose(text):
+    try:
+        return yaml.compose(text, Loader=SafeLoader)
+    except yaml.YAMLError:
+        return None
+
+
+def _child(node, step):
+    """The node for ``step`` below ``node``, and the node to point at for it."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == str(step):
+                return value_node, key_node
+        return None, None
+    if (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(step, int)
+        and 0 <= step < len(node.value)
+    ):
+        item = node.value[step]
+        return item, item
+    return None, None
+
+
+def locate(text, loc, at_key=False):
+    """(line, column), 1-based, of the node at ``loc``; the deepest one that exists.
+
+    With ``at_key`` the position is that of the last key rather than its value.
+    """
+    node = _compose(text)
+    if node is None:
+        return 1, 1
+    target = node
+    steps = [step for step in loc if step != "[key]"]
+    for index, step in enumerate(steps):
+        child, key_node = _child(node, step)
+        if child is None:
+            break
+        last = index == len(steps) - 1
+        target = key_node if (last and at_key) else child
+        node = child
+    mark = target.start_mark
+    return mark.line + 1, mark.column + 1
+
+
+def field_path(stem, loc):
+    """``("events", 3, "territory")`` → ``events[3].territory``."""
+    text = "" if stem is None else stem
+    for step in loc:
+        if step == "[key]":
+            continue
+        if isinstance(step, int):
+            text += f"[{step}]"
+        else:
+            text += f".{step}" if text else str(step)
+    return text

@@ -1,0 +1,48 @@
+"""Build real sites for tests: the project's settings, theme and plugins,
+with the project's content and data or with fixtures in their place."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PELICAN = os.path.join(os.path.dirname(sys.executable), "pelican")
+
+
+def run_pelican(output, content=None, data=None, settings="pelicanconf.py", extra=None, env=None):
+    """Run the `pelican` command as `make html` does; returns CompletedProcess."""
+    command = [
+        PELICAN,
+        content or os.path.join(ROOT, "content"),
+        "-o",
+        str(output),
+        "-s",
+        os.path.join(ROOT, settings),
+    ]
+    extras = dict(extra or {})
+    if data is not None:
+        extras["DATA_PATH"] = str(data)
+    for key, value in extras.items():
+        command += ["-e", f"{key}={_json(value)}"]
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+    )
+
+
+def _json(value):
+    import json
+
+    return json.dumps(value)
+
+
+def copy_project_sources(target):
+    """A copy of content/ and data/ that a test may break at will."""
+    shutil.copytree(os.path.join(ROOT, "content"), os.path.join(target, "content"))
+    shutil.copytree(os.path.join(ROOT, "data"), os.path.join(target, "data"))
+    return os.path.join(target, "content"), os.path.join(target, "data")

@@ -1,0 +1,89 @@
+"""Editors' mistakes in content/ stop the build with a message, not a traceback."""
+
+import os
+import shutil
+
+import pytest
+from sitebuild import copy_project_sources, run_pelican
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "content")
+
+CASES = {
+    # fixture: (folder, expected lines in the report)
+    "no-title.it.md": (
+        "pagine",
+        [
+            "content/pagine/no-title.it.md:1:1: title: the title is missing (add a line 'Title: …' at the top)"
+        ],
+    ),
+    "unknown-lang.md": (
+        "pagine",
+        ["content/pagine/unknown-lang.md:2:1: lang: unknown language 'fr' (use one of: it, en)"],
+    ),
+    "typo-field.it.md": (
+        "notizie",
+        [
+            "content/notizie/typo-field.it.md:3:1: categroy: unknown field 'categroy' (did you mean 'category'?)"
+        ],
+    ),
+    "bad-date.it.md": (
+        "notizie",
+        [
+            "content/notizie/bad-date.it.md:2:1: date: could not be read: '2026-13-45' is not a valid date"
+        ],
+    ),
+    "unknown-category.it.md": (
+        "notizie",
+        [
+            "content/notizie/unknown-category.it.md:3:1: category: unknown category 'progeto' (did you mean 'progetto'?)",
+            "content/notizie/unknown-category.it.md:4:1: tags: unknown tag 'milano-citta' (add it to data/taxonomy.yaml under tags)",
+        ],
+    ),
+    "broken-link.it.md": (
+        "pagine",
+        [
+            "content/pagine/broken-link.it.md:1:1: link to a missing file: non-esiste.it.md",
+            "content/pagine/broken-link.it.md:1:1: link to an unknown page: {route}linea:linea-4",
+        ],
+    ),
+}
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    content, data = copy_project_sources(tmp_path)
+    output = tmp_path / "output"
+    output.mkdir()
+    (output / "index.html").write_text("the previous build")
+    return content, data, output
+
+
+@pytest.mark.parametrize("fixture", sorted(CASES))
+@pytest.mark.parametrize("mode", ["html", "check"])
+def test_bad_content_stops_the_build(project, fixture, mode):
+    content, data, output = project
+    folder, expected = CASES[fixture]
+    shutil.copy(os.path.join(FIXTURES, fixture), os.path.join(content, folder, fixture))
+    extra = {"CHECK_ONLY": True} if mode == "check" else {}
+    result = run_pelican(output, content=content, data=data, extra=extra)
+    report = result.stdout + result.stderr
+    assert result.returncode == 1, report
+    assert "Traceback" not in report
+    for line in expected:
+        shown = line.replace(
+            "content/", os.path.relpath(content, os.getcwd()).replace(os.sep, "/") + "/", 1
+        )
+        assert any(reported.startswith(shown) for reported in report.splitlines()), (
+            f"{shown!r} not in:\n{report}"
+        )
+    assert "nothing was written to the output folder" in report
+    assert os.listdir(output) == ["index.html"]
+    assert (output / "index.html").read_text() == "the previous build"
+    assert not os.path.exists(f"{output}.staging")
+
+
+def test_check_passes_on_the_project(tmp_path):
+    result = run_pelican(tmp_path / "output", extra={"CHECK_ONLY": True})
+    assert result.returncode == 0, result.stderr
+    assert "No problems found" in result.stderr
+    assert not (tmp_path / "output").exists()

@@ -1,0 +1,65 @@
+"""Preview while editing: serve the site and rebuild it on every change.
+
+    python tools/devserver.py --port 8000
+
+Watches content/, data/, theme/, plugins/ and the settings file (Pelican's
+own autoreload does not watch data/). Each rebuild is a fresh `pelican` run,
+so a mistake is reported and the previous build stays online until fixed.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+
+import watchfiles
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from serve import make_server  # noqa: E402
+
+WATCHED = ["content", "data", "theme", "plugins"]
+
+
+def build(settings, output):
+    pelican = os.path.join(os.path.dirname(sys.executable), "pelican")
+    result = subprocess.run([pelican, "content", "-o", output, "-s", settings], check=False)
+    print(
+        "Rebuilt." if result.returncode == 0 else "Build stopped: see the problems above.",
+        flush=True,
+    )
+    return result.returncode
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--output", default="output")
+    parser.add_argument("--settings", default="pelicanconf.py")
+    args = parser.parse_args(argv)
+
+    build(args.settings, args.output)
+    os.makedirs(args.output, exist_ok=True)
+    server = make_server(args.host, args.port, args.output)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(
+        f"Serving at http://{args.host}:{args.port}/ ; watching {', '.join(WATCHED)} "
+        f"and {args.settings} (Ctrl-C to stop)",
+        flush=True,
+    )
+    paths = [path for path in [*WATCHED, args.settings] if os.path.exists(path)]
+    try:
+        for changes in watchfiles.watch(*paths, watch_filter=watchfiles.DefaultFilter()):
+            names = sorted({os.path.relpath(path) for _, path in changes})
+            print(f"Changed: {', '.join(names)}", flush=True)
+            build(args.settings, args.output)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

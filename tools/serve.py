@@ -1,0 +1,68 @@
+"""Serve the built site locally, as a static host would.
+
+    python tools/serve.py --port 8000 --root output
+
+Missing pages get the site's 404 page in the language of their address.
+"""
+
+import argparse
+import functools
+import http.server
+import os
+import sys
+
+
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    def send_error(self, code, message=None, explain=None):
+        if code != 404:
+            return super().send_error(code, message, explain)
+        page = self.not_found_page()
+        if page is None:
+            return super().send_error(code, message, explain)
+        with open(page, "rb") as handle:
+            body = handle.read()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def not_found_page(self):
+        """The 404 page of the language the address is in, else the default one."""
+        first = self.path.lstrip("/").split("/", 1)[0]
+        candidates = [os.path.join(self.directory, "404.html")]
+        if first:
+            candidates.insert(0, os.path.join(self.directory, first, "404.html"))
+        return next((page for page in candidates if os.path.isfile(page)), None)
+
+    def log_message(self, format, *args):
+        sys.stderr.write(f"{self.log_date_time_string()} {format % args}\n")
+
+
+def make_server(host, port, root):
+    handler = functools.partial(SiteHandler, directory=os.path.abspath(root))
+    http.server.ThreadingHTTPServer.allow_reuse_address = True
+    return http.server.ThreadingHTTPServer((host, port), handler)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--root", default="output")
+    args = parser.parse_args(argv)
+    if not os.path.isfile(os.path.join(args.root, "index.html")):
+        sys.exit(f"{args.root}/ has no site yet: run `make html` first.")
+    server = make_server(args.host, args.port, args.root)
+    print(f"Serving {args.root}/ at http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
