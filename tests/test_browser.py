@@ -4,9 +4,10 @@ import os
 import sys
 
 import pytest
+from playwright.sync_api import sync_playwright
+
 from browser import StaticServer, describe, launch, run_axe
 from htmlpage import file_to_url, html_files
-from playwright.sync_api import sync_playwright
 
 sys.path.insert(
     0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools")

@@ -4,6 +4,7 @@ import os
 import shutil
 
 import pytest
+
 from sitebuild import copy_project_sources, run_pelican
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "content")

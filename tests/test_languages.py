@@ -4,6 +4,7 @@ import os
 import shutil
 
 import pytest
+
 from htmlpage import read_page
 from sitebuild import copy_project_sources, run_pelican
 

@@ -5,6 +5,7 @@ import re
 from xml.etree import ElementTree
 
 import pytest
+
 from htmlpage import file_to_url, html_files, read_page, url_to_file
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -17,7 +17,7 @@ import watchfiles
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from serve import make_server  # noqa: E402
+from serve import make_server
 
 WATCHED = ["content", "data", "theme", "plugins"]
 

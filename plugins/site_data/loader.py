@@ -88,6 +88,12 @@ def explain(error, model):
     if kind in ("string_type", "string_too_short"):
         if kind == "string_too_short":
             return "the text is empty", "write the text or remove the field", False
+        if isinstance(value, bool):
+            return (
+                "expected text, but YAML reads this word as yes or no",
+                'put the text in quotes, e.g. "no"',
+                False,
+            )
         return f"expected text, found {_found(value)}", "put the text in quotes", False
     if kind in ("bool_type", "bool_parsing"):
         return f"expected yes or no, found '{value}'", "write true or false", False
@@ -138,6 +144,7 @@ class DataFile:
         self.stem = stem
         self.text = None
         self.value = None
+        self.parsed = False
 
     @property
     def shown_path(self):
@@ -187,6 +194,7 @@ class DataFile:
                 )
             )
             return False
+        self.parsed = True
         return True
 
 

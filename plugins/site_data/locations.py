@@ -9,9 +9,23 @@ import functools
 import yaml
 
 try:
-    from yaml import CSafeLoader as SafeLoader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader
+    from yaml import SafeLoader as _BaseLoader
+
+
+class SafeLoader(_BaseLoader):
+    """The C safe loader, leaving dates and times as text.
+
+    The schema parses them, so that an impossible date (2026-02-30) is
+    reported with its place like any other mistake instead of crashing.
+    """
+
+
+SafeLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
 
 
 @functools.lru_cache(maxsize=32)

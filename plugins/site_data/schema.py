@@ -89,7 +89,7 @@ def _check_email(value):
 Url = Annotated[str, BeforeValidator(_check_url)]
 Email = Annotated[str, BeforeValidator(_check_email)]
 
-_DATETIME_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2})?$")
+_DATETIME_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?$")
 
 
 def _parse_when(value, info, allow_time=True):
