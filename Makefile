@@ -64,10 +64,10 @@ publish: install
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(PUBLISHCONF)
 
 translations: install
-	$(BIN)/pybabel extract -F theme/babel.cfg -o $(TRANSLATIONS)/messages.pot \
+	$(BIN)/pybabel extract -F theme/babel.cfg -k N_ -o $(TRANSLATIONS)/messages.pot \
 		--no-location --sort-output --project=OpenSource14 \
-		--copyright-holder="OpenSource14 contributors" theme
-	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-location --ignore-obsolete
+		--copyright-holder="OpenSource14 contributors" theme plugins
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --ignore-obsolete
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 	@find $(TRANSLATIONS) -name '*.mo' -delete
 

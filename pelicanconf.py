@@ -27,7 +27,17 @@ DATA_PATH = "data"
 
 PLUGIN_PATHS = ["plugins"]
 # Listed explicitly: with PLUGINS unset Pelican would load every installed one.
-PLUGINS = ["site_data", "i18n", "taxonomy", "content_checks", "data_pages", "feeds", "sitemap"]
+PLUGINS = [
+    "site_data",
+    "i18n",
+    "taxonomy",
+    "content_checks",
+    "data_pages",
+    "events",
+    "territories",
+    "feeds",
+    "sitemap",
+]
 
 TIMEZONE = "Europe/Rome"
 DEFAULT_LANG = "it"
@@ -46,6 +56,30 @@ LANGUAGES = {
             "drafts": "bozze",
             "partners": "partner",
             "lines": "linee",
+            "territories": "territori",
+            "events": "eventi",
+            "calendar": "calendario.ics",
+            "in_territory": "territorio",
+            "for_audience": "pubblico",
+            "archive": "archivio",
+            "materials": "materiali",
+        },
+        # Codes from data/ shown in addresses, in this language's words.
+        "param_slugs": {
+            "audience": {
+                "companies": "aziende",
+                "labour-consultants": "consulenti-del-lavoro",
+                "employer-organisations": "organizzazioni-datoriali",
+                "social-cooperatives": "cooperative-sociali",
+                "practitioners": "operatori",
+                "people-and-families": "persone-e-famiglie",
+            },
+            "topic": {
+                "legal": "normativa",
+                "administrative": "aspetti-amministrativi",
+                "commercial": "strategie-commerciali",
+                "practices": "prassi-innovative",
+            },
         },
     },
     "en": {
@@ -62,6 +96,13 @@ LANGUAGES = {
             "drafts": "drafts",
             "partners": "partners",
             "lines": "lines",
+            "territories": "territories",
+            "events": "events",
+            "calendar": "calendar.ics",
+            "in_territory": "territory",
+            "for_audience": "audience",
+            "archive": "archive",
+            "materials": "materials",
         },
     },
 }
@@ -72,6 +113,8 @@ MAIN_MENU = [
     ("page", "pagine/progetto"),
     ("page", "pagine/convenzioni-art-14"),
     ("partners", None),
+    ("territories", None),
+    ("events", None),
     ("news", None),
     ("page", "pagine/contatti"),
 ]

@@ -4,6 +4,7 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)  # the newsletter package
 sys.path.insert(0, os.path.join(ROOT, "plugins"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -15,5 +16,19 @@ def site(tmp_path_factory):
     """The real site, built once per test session by the `pelican` command."""
     output = tmp_path_factory.mktemp("site") / "output"
     result = run_pelican(output)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return str(output)
+
+
+# 2027-01-15 12:00 in Rome: "today" for the fixture events.
+FIXTURE_BUILD_EPOCH = "1800010800"
+
+
+@pytest.fixture(scope="session")
+def events_site(tmp_path_factory):
+    """The site built with tests/fixtures/events_data on a fixed day."""
+    output = tmp_path_factory.mktemp("events") / "output"
+    data = os.path.join(os.path.dirname(__file__), "fixtures", "events_data")
+    result = run_pelican(output, data=data, env={"SOURCE_DATE_EPOCH": FIXTURE_BUILD_EPOCH})
     assert result.returncode == 0, result.stdout + result.stderr
     return str(output)

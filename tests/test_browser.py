@@ -16,11 +16,13 @@ sys.path.insert(
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def browser_site(site):
-    with StaticServer(site) as server, sync_playwright() as playwright:
+@pytest.fixture(scope="module", params=["site", "events_site"])
+def browser_site(request):
+    """The project's site, then the site built with the fixture events."""
+    root = request.getfixturevalue(request.param)
+    with StaticServer(root) as server, sync_playwright() as playwright:
         browser = launch(playwright)
-        yield server.url, browser, sorted(file_to_url(site, path) for path in html_files(site))
+        yield server.url, browser, sorted(file_to_url(root, path) for path in html_files(root))
         browser.close()
 
 
@@ -83,6 +85,23 @@ def test_focus_is_visible_on_links(browser_site):
     assert style[0] == "rgb(255, 221, 0)"
     assert style[1] != "none"
     page.close()
+
+
+def test_map_tiles_are_reached_with_the_keyboard(browser_site):
+    base, browser, _ = browser_site
+    page = browser.new_page()
+    page.goto(base + "/territori/")
+    names = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        name = page.evaluate(
+            "document.activeElement.closest('svg') ? document.activeElement.getAttribute('aria-label') : null"
+        )
+        if name:
+            names.append(name)
+    page.close()
+    assert "Lodi – attività del progetto" in names
+    assert len(names) >= 4
 
 
 def test_pages_work_without_javascript_and_set_no_cookies(browser_site):

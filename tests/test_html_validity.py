@@ -23,8 +23,9 @@ def validate(root):
     return result.returncode, errors
 
 
-def test_nu_validator_reports_no_errors_on_any_page(site):
-    returncode, errors = validate(site)
+@pytest.mark.parametrize("built", ["site", "events_site"])
+def test_nu_validator_reports_no_errors_on_any_page(request, built):
+    returncode, errors = validate(request.getfixturevalue(built))
     assert errors == []
     assert returncode == 0
 

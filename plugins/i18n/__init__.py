@@ -27,6 +27,17 @@ from .routes import route_path, save_as_for
 site_built = build.site_built
 
 
+def N_(message):
+    """Marks a string for translation where it is defined; translate it later."""
+    return message
+
+
+def gettext_for(settings):
+    """gettext for the language being built, for strings made in Python."""
+    directory = os.path.join(settings["THEME"], "translations")
+    return translations_for(directory, settings["DEFAULT_LANG"]).gettext
+
+
 def is_subsite(settings):
     return settings.get("I18N_SUBSITE", False)
 

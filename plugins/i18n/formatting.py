@@ -9,9 +9,10 @@ import datetime
 import functools
 import io
 import os
+import zoneinfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_interval, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -54,7 +55,7 @@ class Formatter:
     def __init__(self, lang, timezone):
         self.lang = lang
         self.locale = Locale.parse(lang)
-        self.timezone = timezone
+        self.timezone = zoneinfo.ZoneInfo(timezone) if timezone else None
 
     def date(self, value, format="long"):
         if value is None:
@@ -71,6 +72,29 @@ class Formatter:
             return ""
         return format_time(value, format=format, tzinfo=self.timezone, locale=self.locale)
 
+    def when(self, start, end=None):
+        """An event's date and time: "martedì 3 marzo 2026, 14:30–17:00"."""
+        if start is None:
+            return ""
+        if not isinstance(start, datetime.datetime):
+            if end is None or end == start:
+                return self.date(start, "full")
+            return f"{self.date(start, 'full')} – {self.date(end, 'full')}"
+        start = self._local(start)
+        end = self._local(end) if isinstance(end, datetime.datetime) else None
+        day = self.date(start, "full")
+        if end is None:
+            return f"{day}, {self.time(start)}"
+        if end.date() == start.date():
+            hours = format_interval(start.time(), end.time(), "Hm", locale=self.locale)
+            return f"{day}, {hours}"
+        return f"{day}, {self.time(start)} – {self.date(end, 'full')}, {self.time(end)}"
+
+    def _local(self, moment):
+        if self.timezone and moment.tzinfo is not None:
+            return moment.astimezone(self.timezone)
+        return moment
+
     def number(self, value, format=None):
         return format_decimal(value, format=format, locale=self.locale)
 
@@ -86,6 +110,7 @@ class Formatter:
             "date": self.date,
             "datetime": self.datetime,
             "time": self.time,
+            "when": self.when,
             "number": self.number,
             "currency": self.currency,
             "language_name": self.language_name,

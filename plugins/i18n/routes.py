@@ -37,13 +37,19 @@ def language_prefix(lang, default_lang):
 
 
 def route_path(name, lang, languages, default_lang, **params):
-    """The site-relative URL of a route in one language, e.g. ``en/news/``."""
+    """The site-relative URL of a route in one language, e.g. ``en/news/``.
+
+    Parameters listed in LANGUAGES[lang]["param_slugs"] are codes shown in
+    that language's words (``audience=companies`` → ``aziende``).
+    """
     try:
         pattern = ROUTES[name]
     except KeyError:
         raise KeyError(f"unknown route {name!r}; known: {', '.join(sorted(ROUTES))}") from None
-    words = languages[lang]["paths"]
-    return language_prefix(lang, default_lang) + pattern.format(**words, **params)
+    config = languages[lang]
+    slugs = config.get("param_slugs", {})
+    shown = {key: slugs.get(key, {}).get(value, value) for key, value in params.items()}
+    return language_prefix(lang, default_lang) + pattern.format(**config["paths"], **shown)
 
 
 def save_as_for(path):

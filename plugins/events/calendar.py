@@ -1,0 +1,148 @@
+"""iCalendar (RFC 5545) feeds of the events, made with the icalendar library.
+
+UIDs come from event ids, so they never change. SEQUENCE counts the edits
+of an event: each build compares a hash of every event's content with the
+one recorded in the previous build's feed (still in the output folder while
+the new build is staged) and adds one when it differs.
+"""
+
+import datetime
+import hashlib
+import json
+import os
+import re
+
+from icalendar import Calendar, Event
+from pydantic import BaseModel
+
+from site_data.schema import LocalizedText
+
+HASH_PROPERTY = "X-OPENSOURCE14-CONTENT-HASH"
+STATUSES = {"scheduled": "CONFIRMED", "cancelled": "CANCELLED", "postponed": "TENTATIVE"}
+
+
+def _plain(value):
+    if isinstance(value, BaseModel):
+        return {name: _plain(getattr(value, name)) for name in type(value).model_fields}
+    if isinstance(value, LocalizedText):
+        return dict(sorted(value.values.items()))
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def content_hash(event):
+    """A hash of everything an editor can change in an event."""
+    text = json.dumps(_plain(event), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def uid(event, domain):
+    return f"{event.id}@{domain}"
+
+
+def previous_state(path):
+    """{uid: (hash, sequence)} from a feed written by an earlier build."""
+    try:
+        with open(path, "rb") as handle:
+            calendar = Calendar.from_ical(handle.read())
+    except (OSError, ValueError):
+        return {}
+    state = {}
+    for component in calendar.walk("VEVENT"):
+        state[str(component.get("UID"))] = (
+            str(component.get(HASH_PROPERTY, "")),
+            int(component.get("SEQUENCE", 0)),
+        )
+    return state
+
+
+def sequences(events, previous, domain):
+    """{event id: SEQUENCE}: unchanged events keep theirs, edited ones go up by one."""
+    result = {}
+    for event in events:
+        before = previous.get(uid(event, domain))
+        if before is None:
+            result[event.id] = 0
+        elif before[0] == content_hash(event):
+            result[event.id] = before[1]
+        else:
+            result[event.id] = before[1] + 1
+    return result
+
+
+def _markdown_to_text(text):
+    text = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"\1 (\2)", text)
+    return re.sub(r"[*_`#>]", "", text).strip()
+
+
+def _exclusive_end(start, end):
+    """All-day events end the day after their last day (RFC 5545 3.6.1)."""
+    return (end or start) + datetime.timedelta(days=1)
+
+
+class FeedWriter:
+    """Builds calendars in one language."""
+
+    def __init__(self, lang, name, stamp, sequence_numbers, domain, event_url, labels):
+        self.lang = lang
+        self.name = name
+        self.stamp = stamp.astimezone(datetime.UTC)
+        self.sequence_numbers = sequence_numbers
+        self.domain = domain
+        self.event_url = event_url
+        self.labels = labels  # {"online": ..., "cancelled": ...}
+
+    def calendar(self, events, name=None):
+        calendar = Calendar()
+        calendar.add("prodid", "-//OpenSource14//Sito web//" + self.lang.upper())
+        calendar.add("version", "2.0")
+        calendar.add("calscale", "GREGORIAN")
+        calendar.add("x-wr-calname", name or self.name)
+        for event in events:
+            if event.start is not None and event.status != "tba":
+                calendar.add_component(self.vevent(event))
+        calendar.add_missing_timezones()
+        return calendar.to_ical()
+
+    def vevent(self, event):
+        vevent = Event()
+        vevent.add("uid", uid(event, self.domain))
+        vevent.add("dtstamp", self.stamp)
+        vevent.add("sequence", self.sequence_numbers.get(event.id, 0))
+        vevent.add("summary", str(event.title.get(self.lang)))
+        if isinstance(event.start, datetime.datetime):
+            vevent.add("dtstart", event.start)
+            if event.end is not None:
+                vevent.add("dtend", event.end)
+        else:
+            vevent.add("dtstart", event.start)
+            vevent.add("dtend", _exclusive_end(event.start, event.end))
+        vevent.add("status", STATUSES.get(event.status, "CONFIRMED"))
+        url = self.event_url(event)
+        vevent.add("url", url)
+        description = (
+            _markdown_to_text(event.description.get(self.lang)) if event.description else ""
+        )
+        vevent.add("description", f"{description}\n\n{url}".strip())
+        location = self.location(event)
+        if location:
+            vevent.add("location", location)
+        vevent.add(HASH_PROPERTY, content_hash(event))
+        return vevent
+
+    def location(self, event):
+        if event.online:
+            return f"{self.labels['online']}: {event.link}"
+        if event.place:
+            parts = [event.place.name, event.place.address, event.place.city]
+            return ", ".join(part for part in parts if part)
+        return ""
+
+
+def write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(data)
