@@ -20,10 +20,12 @@ FEED_DOMAIN = "http://127.0.0.1:8000"
 PATH = "content"
 ARTICLE_PATHS = ["notizie"]
 PAGE_PATHS = ["pagine"]
-STATIC_PATHS = ["images", "extra"]
-EXTRA_PATH_METADATA = {"extra/robots.txt": {"path": "robots.txt"}}
+STATIC_PATHS = ["images"]
 THEME = "theme"
 DATA_PATH = "data"
+# Workshop materials: files under content/materiali/, listed in data/workshops.yaml.
+MATERIALS_PATH = "materiali"
+MATERIALS_MAX_BYTES = 20 * 1024 * 1024
 
 PLUGIN_PATHS = ["plugins"]
 # Listed explicitly: with PLUGINS unset Pelican would load every installed one.
@@ -35,6 +37,7 @@ PLUGINS = [
     "data_pages",
     "events",
     "territories",
+    "materials",
     "feeds",
     "sitemap",
 ]
@@ -111,10 +114,10 @@ LANGUAGES = {
 # file name without language and extension; other entries name a section.
 MAIN_MENU = [
     ("page", "pagine/progetto"),
-    ("page", "pagine/convenzioni-art-14"),
-    ("partners", None),
+    ("page", "pagine/per-le-aziende"),
     ("territories", None),
     ("events", None),
+    ("materials", None),
     ("news", None),
     ("page", "pagine/contatti"),
 ]
@@ -158,4 +161,5 @@ JINJA_ENVIRONMENT = {
 }
 
 RELATIVE_URLS = False
+# Drafts (Status: draft) are written under /bozze/ for previews, never published.
 DRAFTS_VISIBLE = True

@@ -8,7 +8,7 @@ sys.path.insert(0, ROOT)  # the newsletter package
 sys.path.insert(0, os.path.join(ROOT, "plugins"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sitebuild import run_pelican  # noqa: E402
+from sitebuild import events_fixture_content, run_pelican  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -26,9 +26,13 @@ FIXTURE_BUILD_EPOCH = "1800010800"
 
 @pytest.fixture(scope="session")
 def events_site(tmp_path_factory):
-    """The site built with tests/fixtures/events_data on a fixed day."""
-    output = tmp_path_factory.mktemp("events") / "output"
+    """The site built with tests/fixtures/events_data and its materials, on a fixed day."""
+    root = tmp_path_factory.mktemp("events")
+    content = events_fixture_content(root)
     data = os.path.join(os.path.dirname(__file__), "fixtures", "events_data")
-    result = run_pelican(output, data=data, env={"SOURCE_DATE_EPOCH": FIXTURE_BUILD_EPOCH})
+    output = root / "output"
+    result = run_pelican(
+        output, content=content, data=data, env={"SOURCE_DATE_EPOCH": FIXTURE_BUILD_EPOCH}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return str(output)

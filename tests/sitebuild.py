@@ -1,6 +1,7 @@
 """Build real sites for tests: the project's settings, theme and plugins,
 with the project's content and data or with fixtures in their place."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -23,8 +24,8 @@ def run_pelican(output, content=None, data=None, settings="pelicanconf.py", extr
     extras = dict(extra or {})
     if data is not None:
         extras["DATA_PATH"] = str(data)
-    for key, value in extras.items():
-        command += ["-e", f"{key}={_json(value)}"]
+    if extras:  # one -e with every setting: a second -e would replace the first
+        command += ["-e", *(f"{key}={_json(value)}" for key, value in extras.items())]
     return subprocess.run(
         command,
         cwd=ROOT,
@@ -36,8 +37,6 @@ def run_pelican(output, content=None, data=None, settings="pelicanconf.py", extr
 
 
 def _json(value):
-    import json
-
     return json.dumps(value)
 
 
@@ -46,3 +45,12 @@ def copy_project_sources(target):
     shutil.copytree(os.path.join(ROOT, "content"), os.path.join(target, "content"))
     shutil.copytree(os.path.join(ROOT, "data"), os.path.join(target, "data"))
     return os.path.join(target, "content"), os.path.join(target, "data")
+
+
+def events_fixture_content(target):
+    """The project's content with the fixture materials of tests/fixtures/events_data."""
+    content = os.path.join(target, "content")
+    shutil.copytree(os.path.join(ROOT, "content"), content)
+    fixtures = os.path.join(ROOT, "tests", "fixtures", "materials")
+    shutil.copytree(fixtures, content, dirs_exist_ok=True)
+    return content

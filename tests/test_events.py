@@ -12,7 +12,7 @@ import yaml
 from icalendar import Calendar
 
 from htmlpage import read_page
-from sitebuild import run_pelican
+from sitebuild import events_fixture_content, run_pelican
 
 ROME = zoneinfo.ZoneInfo("Europe/Rome")
 FIXTURE_DATA = os.path.join(os.path.dirname(__file__), "fixtures", "events_data")
@@ -244,7 +244,10 @@ def test_one_feed_per_territory_and_one_per_event(events_site):
 
 
 def build(output, data):
-    result = run_pelican(output, data=str(data), env=EPOCH)
+    content = os.path.join(os.path.dirname(output), "content")
+    if not os.path.exists(content):
+        events_fixture_content(os.path.dirname(output))
+    result = run_pelican(output, content=content, data=str(data), env=EPOCH)
     assert result.returncode == 0, result.stderr
     _, events = feed(output, "eventi", "calendario.ics")
     _, english = feed(output, "en", "events", "calendar.ics")

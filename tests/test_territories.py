@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from htmlpage import read_page
-from sitebuild import ROOT, run_pelican
+from sitebuild import ROOT, events_fixture_content, run_pelican
 
 FIXTURE_DATA = os.path.join(os.path.dirname(__file__), "fixtures", "events_data")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -139,7 +139,10 @@ def edited_data(tmp_path):
 
 def test_adding_renaming_removing_territories_needs_no_code(tmp_path, edited_data):
     output = tmp_path / "output"
-    result = run_pelican(output, data=str(edited_data), env={"SOURCE_DATE_EPOCH": "1800010800"})
+    content = events_fixture_content(tmp_path)
+    result = run_pelican(
+        output, content=content, data=str(edited_data), env={"SOURCE_DATE_EPOCH": "1800010800"}
+    )
     assert result.returncode == 0, result.stderr
     assert not (output / "territori" / "pavia").exists()
     assert not (output / "en" / "territories" / "pavia").exists()

@@ -17,6 +17,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
+from babel.units import format_unit
 
 DOMAIN = "messages"
 
@@ -101,6 +102,22 @@ class Formatter:
     def currency(self, value, currency="EUR"):
         return format_currency(value, currency, locale=self.locale)
 
+    def filesize(self, size):
+        """A file size as people read it: "1,2 MB" in Italian, "1.2 MB" in English."""
+        if size < 1000:
+            return format_unit(size, "digital-byte", length="short", locale=self.locale)
+        if size < 1_000_000:
+            return format_unit(
+                size / 1000, "digital-kilobyte", length="short", format="#,##0", locale=self.locale
+            )
+        return format_unit(
+            size / 1_000_000,
+            "digital-megabyte",
+            length="short",
+            format="#,##0.0",
+            locale=self.locale,
+        )
+
     def language_name(self, code):
         """``it`` → "italiano" in Italian, "Italian" in English."""
         return self.locale.languages.get(code, code)
@@ -113,5 +130,6 @@ class Formatter:
             "when": self.when,
             "number": self.number,
             "currency": self.currency,
+            "filesize": self.filesize,
             "language_name": self.language_name,
         }

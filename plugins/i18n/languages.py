@@ -93,6 +93,8 @@ def language_settings(settings, lang):
         "FEED_ALL_ATOM": path("feed"),
     }
     overrides["DRAFT_PAGE_SAVE_AS"] = overrides["DRAFT_PAGE_URL"] + "index.html"
+    if not settings.get("DRAFTS_VISIBLE", True):
+        overrides["DRAFT_SAVE_AS"] = overrides["DRAFT_PAGE_SAVE_AS"] = ""
     # Each run writes every item with its own patterns, whatever the item's language.
     for kind in ("ARTICLE", "PAGE", "DRAFT", "DRAFT_PAGE"):
         overrides[f"{kind}_LANG_URL"] = overrides[f"{kind}_URL"]

@@ -46,6 +46,8 @@ def install_filters(generator):
     lang = generator.settings["DEFAULT_LANG"]
     generator.env.filters["tr"] = lambda value: translate(value, lang)
     generator.env.filters["markdown"] = render_markdown
+    # `selectattr("audience", "contains", "companies")`: the list holds the value.
+    generator.env.tests["contains"] = lambda container, value: value in container
 
 
 def register():

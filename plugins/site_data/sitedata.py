@@ -145,8 +145,19 @@ class CrossChecks:
     def workshops(self):
         for index, workshop in self.records["workshops"]:
             self.reference("workshops", (index, "territory"), workshop.territory, "territory")
+            files = [material.file for material in workshop.materials]
             for m_index, material in enumerate(workshop.materials):
                 self.material_file((index, "materials", m_index), material)
+                easy = material.accessibility.easy_read if material.accessibility else None
+                if easy and not easy.startswith(("http://", "https://")) and easy not in files:
+                    self.report(
+                        "workshops",
+                        (index, "materials", m_index, "accessibility", "easy_read"),
+                        f"'{easy}' is neither a web address nor a material of this workshop",
+                        did_you_mean(easy, files)
+                        or "give a full https:// address or the file "
+                        "of another material of this workshop",
+                    )
 
     def material_file(self, loc, material):
         relative = material.file.replace("\\", "/")
@@ -192,8 +203,7 @@ class CrossChecks:
             self.report(
                 "workshops",
                 (*loc, "file"),
-                f"the file is {size / 1048576:.1f} MB, over the "
-                f"{self.material_max_bytes / 1048576:.0f} MB limit",
+                f"the file is {_size(size)}, over the limit of {_size(self.material_max_bytes)}",
                 "make it smaller (e.g. compress the PDF) or raise MATERIALS_MAX_BYTES",
             )
 
@@ -247,6 +257,12 @@ class CrossChecks:
                             "give this term another slug",
                         )
                     addresses.add((lang, slug))
+
+
+def _size(count):
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f} MB"
+    return f"{count:,} bytes"
 
 
 def _written_ids(value):

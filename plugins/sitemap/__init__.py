@@ -1,4 +1,5 @@
-"""sitemap.xml: every indexable page of every language, with its alternates.
+"""sitemap.xml (and robots.txt pointing to it): every indexable page of every
+language, with its alternates.
 
 Each page is listed once per language with ``xhtml:link rel="alternate"``
 entries for all languages and ``x-default``, as search engines expect for
@@ -71,6 +72,10 @@ def record_page(path, context):
 def write_sitemap(pelican, output_path):
     with open(os.path.join(output_path, "sitemap.xml"), "w", encoding="utf-8") as handle:
         handle.write(sitemap.to_xml())
+    settings = pelican.settings
+    base = Sitemap.absolute(settings["SITEURL"], settings.get("FEED_DOMAIN") or "")
+    with open(os.path.join(output_path, "robots.txt"), "w", encoding="utf-8") as handle:
+        handle.write(f"User-agent: *\nAllow: /\n\nSitemap: {base}/sitemap.xml\n")
 
 
 def register():
