@@ -17,8 +17,14 @@ TRANSLATIONS := theme/translations
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
+# Where `make github` publishes output/ (GitHub Pages serves this branch).
+PUBLISH_REMOTE ?= origin
+PUBLISH_BRANCH ?= gh-pages
+CNAME ?=
+
 .DEFAULT_GOAL := help
-.PHONY: help install html serve devserver check test lint publish translations clean requirements
+.PHONY: help install html serve devserver check test lint publish github translations clean \
+	requirements new-post new-event hooks
 
 help:
 	@echo "make serve        install, build and serve the site at http://$(HOST):$(PORT)"
@@ -28,6 +34,10 @@ help:
 	@echo "make devserver    serve and rebuild on changes to content, data, theme, plugins"
 	@echo "make check        validate content/ and data/ without writing pages"
 	@echo "make publish      build for production with $(PUBLISHCONF) (needs SITEURL)"
+	@echo "make github       publish output/ to $(PUBLISH_REMOTE)/$(PUBLISH_BRANCH) with ghp-import"
+	@echo "make new-post     start a news item dated today (a draft)"
+	@echo "make new-event    start an event dated today in data/events.yaml"
+	@echo "make hooks        check content and data before each commit (pre-commit)"
 	@echo "make translations update the theme's catalogs in $(TRANSLATIONS)/"
 	@echo "make clean        remove $(OUTPUTDIR)/ and caches"
 
@@ -62,6 +72,22 @@ test: lint
 
 publish: install
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(PUBLISHCONF)
+
+# Publishes whatever is in output/: run `make publish` first.
+github: install
+	@test -f $(OUTPUTDIR)/index.html || { echo "$(OUTPUTDIR)/ is empty: run make publish first"; exit 1; }
+	$(BIN)/ghp-import --no-jekyll --push --force --remote $(PUBLISH_REMOTE) \
+		--branch $(PUBLISH_BRANCH) $(if $(CNAME),--cname $(CNAME)) \
+		--message "Publish $$(git rev-parse --short HEAD 2>/dev/null || echo site)" $(OUTPUTDIR)
+
+new-post: install
+	$(PY) tools/new.py post
+
+new-event: install
+	$(PY) tools/new.py event
+
+hooks: install
+	$(BIN)/pre-commit install
 
 translations: install
 	$(BIN)/pybabel extract -F theme/babel.cfg -k N_ -o $(TRANSLATIONS)/messages.pot \

@@ -38,6 +38,7 @@ PLUGINS = [
     "events",
     "territories",
     "materials",
+    "search",
     "feeds",
     "sitemap",
 ]
@@ -66,6 +67,7 @@ LANGUAGES = {
             "for_audience": "pubblico",
             "archive": "archivio",
             "materials": "materiali",
+            "search": "cerca",
         },
         # Codes from data/ shown in addresses, in this language's words.
         "param_slugs": {
@@ -106,6 +108,7 @@ LANGUAGES = {
             "for_audience": "audience",
             "archive": "archive",
             "materials": "materials",
+            "search": "search",
         },
     },
 }
@@ -122,6 +125,7 @@ MAIN_MENU = [
     ("page", "pagine/contatti"),
 ]
 FOOTER_LINKS = [
+    ("search", None),
     ("page", "pagine/privacy"),
     ("page", "pagine/note-legali"),
     ("page", "pagine/accessibilita"),

@@ -6,6 +6,7 @@ install it (CI installs Debian's chromium in .ci/run).
 
 import os
 import shutil
+import sys
 import threading
 
 import axe_playwright_python
@@ -19,6 +20,8 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))  # serve.py, the server `make serve` runs
 AXE_JS = os.path.join(os.path.dirname(axe_playwright_python.__file__), "axe.min.js")
 WCAG_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 

@@ -1,17 +1,10 @@
 """Every page in a real browser: WCAG 2.1 AA with axe, keyboard, small screens."""
 
-import os
-import sys
-
 import pytest
 from playwright.sync_api import sync_playwright
 
 from browser import StaticServer, describe, launch, run_axe
 from htmlpage import file_to_url, html_files
-
-sys.path.insert(
-    0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools")
-)
 
 pytestmark = pytest.mark.browser
 

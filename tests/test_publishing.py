@@ -1,0 +1,160 @@
+"""Editors' tools: publishing with ghp-import, scaffolding, hooks and workflows."""
+
+import datetime
+import os
+import shutil
+import subprocess
+import zoneinfo
+
+import pytest
+import yaml
+
+from sitebuild import ROOT
+
+VENV = os.path.join(ROOT, ".venv")
+PROJECT_FILES = [
+    "Makefile",
+    "pelicanconf.py",
+    "publishconf.py",
+    "requirements.txt",
+    "content",
+    "data",
+    "theme",
+    "plugins",
+    "tools",
+]
+
+
+def run(command, cwd, **env):
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200", **env},
+    )
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A fresh git checkout of the project, sharing this checkout's virtualenv."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    for name in PROJECT_FILES:
+        source = os.path.join(ROOT, name)
+        if os.path.isdir(source):
+            shutil.copytree(source, checkout / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, checkout / name)  # keeps requirements.txt older than .venv
+    git = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.org"]
+    assert run([*git, "init", "-q", "-b", "main"], checkout).returncode == 0
+    assert run([*git, "add", "-A"], checkout).returncode == 0
+    assert run([*git, "commit", "-qm", "site"], checkout).returncode == 0
+    return checkout
+
+
+def make(checkout, *targets, **env):
+    return run(
+        ["make", f"VENV={VENV}", *targets],
+        checkout,
+        GIT_AUTHOR_NAME="Test",
+        GIT_AUTHOR_EMAIL="test@example.org",
+        GIT_COMMITTER_NAME="Test",
+        GIT_COMMITTER_EMAIL="test@example.org",
+        **env,
+    )
+
+
+def test_make_publish_and_github_push_the_site_to_the_publish_branch(project, tmp_path):
+    remote = tmp_path / "remote.git"
+    assert run(["git", "init", "-q", "--bare", str(remote)], tmp_path).returncode == 0
+    result = make(
+        project,
+        "publish",
+        "github",
+        f"PUBLISH_REMOTE={remote}",
+        "PUBLISH_BRANCH=gh-pages",
+        "CNAME=www.example.org",
+        SITEURL="https://www.example.org",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    listing = run(["git", "ls-tree", "-r", "--name-only", "gh-pages"], remote).stdout.split()
+    for expected in (
+        ".nojekyll",
+        "CNAME",
+        "index.html",
+        "en/index.html",
+        "sitemap.xml",
+        "eventi/calendario.ics",
+        "pagefind/pagefind-entry.json",
+    ):
+        assert expected in listing
+    cname = run(["git", "show", "gh-pages:CNAME"], remote).stdout.strip()
+    assert cname == "www.example.org"
+    home = run(["git", "show", "gh-pages:index.html"], remote).stdout
+    assert '<link rel="canonical" href="https://www.example.org/">' in home
+
+
+def test_make_github_refuses_an_empty_output(project, tmp_path):
+    result = make(project, "github", f"PUBLISH_REMOTE={tmp_path / 'nowhere.git'}")
+    assert result.returncode != 0
+    assert "run make publish first" in result.stdout + result.stderr
+
+
+def test_new_post_and_new_event_start_valid_entries_dated_today(project):
+    today = datetime.datetime.now(zoneinfo.ZoneInfo("Europe/Rome")).date().isoformat()
+    for target in ("new-post", "new-event", "new-event"):
+        result = make(project, target)
+        assert result.returncode == 0, result.stdout + result.stderr
+    post = project / "content" / "notizie" / f"{today}-nuova-notizia.it.md"
+    assert f"Date: {today}" in post.read_text()
+    events = yaml.safe_load((project / "data" / "events.yaml").read_text())
+    assert [event["id"] for event in events] == [f"nuovo-evento-{today}", f"nuovo-evento-{today}-2"]
+    assert events[0]["start"].startswith(today)
+    check = make(project, "check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    build = make(project, "html")
+    assert build.returncode == 0, build.stdout + build.stderr
+    assert (project / "output" / "eventi" / f"nuovo-evento-{today}" / "index.html").exists()
+    assert (project / "output" / "bozze").exists()  # the new post is a draft
+
+
+def test_pre_commit_runs_make_check_on_content_and_data():
+    with open(os.path.join(ROOT, ".pre-commit-config.yaml"), encoding="utf-8") as handle:
+        config = yaml.safe_load(handle)
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    assert hooks["site-check"]["entry"] == "make check"
+    assert hooks["site-check"]["files"] == "^(content|data)/"
+    assert hooks["site-check"]["pass_filenames"] is False
+
+
+def workflow(name):
+    with open(os.path.join(ROOT, ".github", "workflows", name), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def commands(job):
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def test_publish_workflow_runs_on_main_and_daily_and_deploys():
+    flow = workflow("publish.yml")
+    triggers = flow[True]  # YAML 1.1 reads the key `on` as true
+    assert triggers["push"]["branches"] == ["main"]
+    assert triggers["schedule"][0]["cron"].split()[2:] == ["*", "*", "*"]  # every day
+    run_lines = commands(flow["jobs"]["publish"])
+    order = [
+        run_lines.index(step) for step in ("make check", "make test", "make publish", "make github")
+    ]
+    assert order == sorted(order)
+
+
+def test_pull_requests_are_checked_and_built_but_not_deployed():
+    flow = workflow("check.yml")
+    assert "pull_request" in flow[True]
+    run_lines = commands(flow["jobs"]["check"])
+    assert "make check" in run_lines
+    assert "make html" in run_lines
+    assert "github" not in run_lines
+    assert "publish" not in run_lines

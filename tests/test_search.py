@@ -1,0 +1,74 @@
+"""Site search: one Pagefind index per language, a search page that works
+offline with JavaScript and points to the site map without it."""
+
+import json
+import os
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from browser import StaticServer, launch
+
+pytestmark = pytest.mark.browser
+
+
+def test_one_index_per_language(site):
+    with open(os.path.join(site, "pagefind", "pagefind-entry.json"), encoding="utf-8") as handle:
+        entry = json.load(handle)
+    assert set(entry["languages"]) == {"it", "en"}
+    assert all(language["page_count"] > 20 for language in entry["languages"].values())
+
+
+def test_search_pages_exist_in_both_languages_and_are_not_indexed(site):
+    for path in (("cerca", "index.html"), ("en", "search", "index.html")):
+        with open(os.path.join(site, *path), encoding="utf-8") as handle:
+            text = handle.read()
+        assert 'role="search"' in text
+        assert "data-pagefind-body" not in text
+        assert 'src="/theme/js/search.js"' in text
+
+
+@pytest.fixture(scope="module")
+def browser(site):
+    with StaticServer(site) as server, sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield server.url, chromium
+        chromium.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "expected"),
+    [
+        ("/cerca/", "Q-OLAF", "/linee/linea-4/"),
+        ("/en/search/", "conventions", "/en/art-14-conventions/"),
+    ],
+)
+def test_typing_a_query_shows_results_in_the_pages_language(browser, path, query, expected):
+    base, chromium = browser
+    context = chromium.new_context()
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(base + path)
+    assert page.is_hidden(".search-no-js")
+    page.fill("#search-query", query)
+    page.press("#search-query", "Enter")
+    page.wait_for_selector("#search-results li a", timeout=15000)
+    links = [a.get_attribute("href") for a in page.query_selector_all("#search-results a")]
+    assert expected in links
+    other_language = "/en/" if path == "/cerca/" else "/"
+    assert all(link.startswith("/en/") == (other_language == "/") for link in links)
+    assert query in page.inner_text("#search-status")
+    assert all(url.startswith(base) for url in requests)
+    context.close()
+
+
+def test_without_javascript_the_search_page_points_to_the_site_map(browser):
+    base, chromium = browser
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base + "/cerca/")
+    assert page.is_visible(".search-no-js")
+    page.click(".search-no-js a")
+    assert page.url == base + "/mappa-del-sito/"
+    context.close()
