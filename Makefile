@@ -16,6 +16,8 @@ TRANSLATIONS := theme/translations
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The newsletter sign-up service beside the site (0: do not start it).
+NEWSLETTER_PORT ?= 8001
 
 # Where `make github` publishes output/ (GitHub Pages serves this branch).
 PUBLISH_REMOTE ?= origin
@@ -28,6 +30,7 @@ CNAME ?=
 
 help:
 	@echo "make serve        install, build and serve the site at http://$(HOST):$(PORT)"
+	@echo "                  with the newsletter sign-up service at http://$(HOST):$(NEWSLETTER_PORT)"
 	@echo "make test         install and run every check (ruff, build, links, browser, HTML)"
 	@echo "make install      create $(VENV) with the pinned dependencies"
 	@echo "make html         build both languages into $(OUTPUTDIR)/"
@@ -55,10 +58,12 @@ html: install
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 
 serve: html
-	$(PY) tools/serve.py --host $(HOST) --port $(PORT) --root $(OUTPUTDIR)
+	$(PY) tools/serve.py --host $(HOST) --port $(PORT) --root $(OUTPUTDIR) \
+		--newsletter-port $(NEWSLETTER_PORT)
 
 devserver: install
-	$(PY) tools/devserver.py --host $(HOST) --port $(PORT) --output $(OUTPUTDIR) --settings $(CONFFILE)
+	$(PY) tools/devserver.py --host $(HOST) --port $(PORT) --output $(OUTPUTDIR) --settings $(CONFFILE) \
+		--newsletter-port $(NEWSLETTER_PORT)
 
 check: install
 	$(PELICAN) $(INPUTDIR) -s $(CONFFILE) -e CHECK_ONLY=true

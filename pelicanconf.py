@@ -8,8 +8,10 @@ third language needs an entry here and a catalog in theme/translations/.
 import os
 import sys
 
-# Plugins import each other's helpers (site_data.problems, i18n.refs).
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugins"))
+# Plugins import each other's helpers (site_data.problems, i18n.refs), and
+# the newsletter form reads its consent text from the service's package.
+project_root = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.join(project_root, "plugins"), project_root]
 
 SITENAME = "OpenSource14"
 SITESUBTITLE = "Risorse in rete per l'inclusione"
@@ -39,6 +41,7 @@ PLUGINS = [
     "territories",
     "materials",
     "search",
+    "newsletter_form",
     "feeds",
     "sitemap",
 ]
@@ -68,6 +71,8 @@ LANGUAGES = {
             "archive": "archivio",
             "materials": "materiali",
             "search": "cerca",
+            "newsletter": "newsletter",
+            "thanks": "grazie",
         },
         # Codes from data/ shown in addresses, in this language's words.
         "param_slugs": {
@@ -109,6 +114,8 @@ LANGUAGES = {
             "archive": "archive",
             "materials": "materials",
             "search": "search",
+            "newsletter": "newsletter",
+            "thanks": "thank-you",
         },
     },
 }
@@ -126,6 +133,7 @@ MAIN_MENU = [
 ]
 FOOTER_LINKS = [
     ("search", None),
+    ("newsletter", None),
     ("page", "pagine/privacy"),
     ("page", "pagine/note-legali"),
     ("page", "pagine/accessibilita"),
@@ -163,6 +171,14 @@ JINJA_ENVIRONMENT = {
     "autoescape": True,
     "extensions": [],  # the i18n plugin adds jinja2.ext.i18n with the catalogs
 }
+
+# The sign-up service the newsletter form posts to: locally the one `make
+# serve` starts (python -m newsletter serve); publishconf.py reads it from
+# the environment.
+NEWSLETTER_ENDPOINT = "http://127.0.0.1:8001/subscribe"
+# The version of the privacy notice (content/pagine/privacy.*.md) the form
+# links; every consent record stores it. Raise both together.
+NEWSLETTER_PRIVACY_VERSION = "1"
 
 RELATIVE_URLS = False
 # Drafts (Status: draft) are written under /bozze/ for previews, never published.

@@ -20,5 +20,8 @@ if not SITEURL.startswith(("https://", "http://")):
         "e.g. SITEURL=https://www.example.org make publish"
     )
 FEED_DOMAIN = SITEURL
+# Where the form posts: the service behind the same site by default (see
+# docs/newsletter.md), or NEWSLETTER_ENDPOINT from the environment.
+NEWSLETTER_ENDPOINT = os.environ.get("NEWSLETTER_ENDPOINT") or f"{SITEURL}/subscribe"
 RELATIVE_URLS = False
 DRAFTS_VISIBLE = False

@@ -17,7 +17,7 @@ import watchfiles
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from serve import make_server
+from serve import make_server, newsletter_service
 
 WATCHED = ["content", "data", "theme", "plugins"]
 
@@ -38,6 +38,9 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--output", default="output")
     parser.add_argument("--settings", default="pelicanconf.py")
+    parser.add_argument(
+        "--newsletter-port", type=int, default=0, help="also run the sign-up service"
+    )
     args = parser.parse_args(argv)
 
     build(args.settings, args.output)
@@ -50,11 +53,13 @@ def main(argv=None):
         flush=True,
     )
     paths = [path for path in [*WATCHED, args.settings] if os.path.exists(path)]
+    site_url = f"http://{args.host}:{args.port}"
     try:
-        for changes in watchfiles.watch(*paths, watch_filter=watchfiles.DefaultFilter()):
-            names = sorted({os.path.relpath(path) for _, path in changes})
-            print(f"Changed: {', '.join(names)}", flush=True)
-            build(args.settings, args.output)
+        with newsletter_service(args.host, args.newsletter_port, site_url):
+            for changes in watchfiles.watch(*paths, watch_filter=watchfiles.DefaultFilter()):
+                names = sorted({os.path.relpath(path) for _, path in changes})
+                print(f"Changed: {', '.join(names)}", flush=True)
+                build(args.settings, args.output)
     except KeyboardInterrupt:
         pass
     finally:

@@ -1,15 +1,23 @@
-"""Serve the built site locally, as a static host would.
+"""Serve the built site locally, as a static host would, with the sign-up service.
 
-    python tools/serve.py --port 8000 --root output
+    python tools/serve.py --port 8000 --root output [--newsletter-port 8001]
 
 Missing pages get the site's 404 page in the language of their address.
+With --newsletter-port, the newsletter sign-up service runs beside the site
+in development mode: its database and the mails it would send (as .eml
+files, their links printed here) go to newsletter-data/.
 """
 
 import argparse
+import contextlib
 import functools
 import http.server
 import os
+import signal
+import subprocess
 import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
@@ -46,22 +54,52 @@ def make_server(host, port, root):
     return http.server.ThreadingHTTPServer((host, port), handler)
 
 
+@contextlib.contextmanager
+def newsletter_service(host, port, site_url):
+    """Runs `python -m newsletter serve` for as long as the block lasts (port 0: not at all)."""
+    if not port:
+        yield None
+        return
+    env = {**os.environ, "NEWSLETTER_SITE_URL": os.environ.get("NEWSLETTER_SITE_URL", site_url)}
+    service = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "serve", "--host", host, "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+    )
+    print(f"Sign-up service at http://{host}:{port}/ (mail goes to newsletter-data/mail/)")
+    try:
+        yield service
+    finally:
+        service.terminate()
+        try:
+            service.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            service.kill()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--root", default="output")
+    parser.add_argument(
+        "--newsletter-port", type=int, default=0, help="also run the sign-up service"
+    )
     args = parser.parse_args(argv)
     if not os.path.isfile(os.path.join(args.root, "index.html")):
         sys.exit(f"{args.root}/ has no site yet: run `make html` first.")
     server = make_server(args.host, args.port, args.root)
-    print(f"Serving {args.root}/ at http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    # Stopped with kill rather than Ctrl-C, still stop the sign-up service.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    site_url = f"http://{args.host}:{args.port}"
+    with newsletter_service(args.host, args.newsletter_port, site_url):
+        print(f"Serving {args.root}/ at {site_url}/ (Ctrl-C to stop)", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pelican.contents import Article
 from pelican.paginator import Page as PaginatorPage
 
+from . import routes
 from .routes import route_path, save_as_for
 
 
@@ -132,7 +133,7 @@ def indexable(ctx):
     """Whether search engines (and the sitemap) should list this page."""
     ref = identify(ctx)
     if isinstance(ref, RouteRef):
-        return ref.name != "not_found"
+        return ref.name not in routes.UNLISTED
     if isinstance(ref, ContentRef):
         return getattr(ref.item, "status", "published") == "published"
     return True

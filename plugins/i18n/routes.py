@@ -17,13 +17,21 @@ ROUTES = {
     "not_found": "404.html",
     "feed": "{feeds}/atom.xml",
 }
+# Routes whose pages search engines and the sitemap leave out.
+UNLISTED = {"not_found"}
 
 
-def register(name, pattern):
-    """Add a route; registering the same route twice with another pattern is a bug."""
+def register(name, pattern, listed=True):
+    """Add a route; registering the same route twice with another pattern is a bug.
+
+    Pages of an unlisted route (a thank-you page, say) get ``noindex`` and
+    stay out of the sitemap.
+    """
     if ROUTES.get(name, pattern) != pattern:
         raise ValueError(f"route {name!r} is already {ROUTES[name]!r}")
     ROUTES[name] = pattern
+    if not listed:
+        UNLISTED.add(name)
 
 
 def route_params(name, words):

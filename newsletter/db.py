@@ -1,0 +1,211 @@
+"""The SQLite database: schema, connections, transactions, timestamps.
+
+Durability settings are the point of this module. WAL lets readers go on
+while one writer commits; synchronous=FULL makes every COMMIT reach the disk
+before it returns, so a sign-up acknowledged with a 303 survives a crash or a
+power cut. Writes start with BEGIN IMMEDIATE, which takes the write lock up
+front: a transaction that reads and then writes cannot fail half-way with
+SQLITE_BUSY, it waits (busy_timeout) for its turn instead.
+"""
+
+import contextlib
+import datetime
+import os
+import secrets
+import sqlite3
+
+BUSY_TIMEOUT_MS = 10_000
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- One row per address. `name` is erased as soon as someone unsubscribes.
+CREATE TABLE subscribers (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    name TEXT,
+    lang TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'unsubscribed')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    confirmed_at TEXT,
+    unsubscribed_at TEXT,
+    last_mail_at TEXT
+);
+
+-- The proof of consent and of its withdrawal: what was agreed to, where and
+-- when. The IP address is only ever stored as an HMAC.
+CREATE TABLE consent_events (
+    id INTEGER PRIMARY KEY,
+    subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+    event TEXT NOT NULL CHECK (event IN ('given', 'confirmed', 'withdrawn')),
+    at TEXT NOT NULL,
+    how TEXT NOT NULL,
+    lang TEXT,
+    page TEXT,
+    privacy_version TEXT,
+    consent_text_sha256 TEXT,
+    ip_hmac TEXT
+);
+CREATE INDEX consent_events_subscriber ON consent_events (subscriber_id);
+
+-- Mails to send, written in the same transaction as the change that needs
+-- them. The message itself is rendered when it is sent, so no copy of a
+-- name outlives an unsubscription here.
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('confirmation')),
+    lang TEXT NOT NULL,
+    base_url TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (
+        state IN ('pending', 'sending', 'sent', 'uncertain', 'failed', 'cancelled', 'dismissed')
+    ),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    queued_at TEXT NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    claimed_at TEXT,
+    finished_at TEXT,
+    last_error TEXT
+);
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+CREATE INDEX outbox_subscriber ON outbox (subscriber_id);
+
+-- A sign-up is one INSERT into this view; the trigger below applies the
+-- rules (see subscriptions.record_signup). One statement instead of five
+-- matters under load: the single writer thread gives up Python's global
+-- lock around every statement, and may wait to get it back.
+CREATE VIEW signups AS SELECT
+    NULL AS email, NULL AS name, NULL AS lang, NULL AS page, NULL AS privacy_version,
+    NULL AS consent_text_sha256, NULL AS ip_hmac, NULL AS base_url, NULL AS message_id,
+    NULL AS at, NULL AS mail_cutoff;
+
+CREATE TRIGGER signups_insert INSTEAD OF INSERT ON signups
+-- A confirmed address stays as it is: no new name, no mail, nothing.
+WHEN NOT EXISTS (SELECT 1 FROM subscribers WHERE email = NEW.email AND status = 'confirmed')
+BEGIN
+    -- New, pending or unsubscribed: (again) pending, with the latest name.
+    INSERT INTO subscribers (email, name, lang, status, created_at, updated_at)
+    VALUES (NEW.email, NEW.name, NEW.lang, 'pending', NEW.at, NEW.at)
+    ON CONFLICT (email) DO UPDATE SET
+        name = excluded.name, lang = excluded.lang, status = 'pending',
+        updated_at = excluded.updated_at, unsubscribed_at = NULL;
+    INSERT INTO consent_events (
+        subscriber_id, event, at, how, lang, page, privacy_version, consent_text_sha256, ip_hmac
+    )
+    SELECT id, 'given', NEW.at, 'form', NEW.lang, NEW.page, NEW.privacy_version,
+           NEW.consent_text_sha256, NEW.ip_hmac
+    FROM subscribers WHERE email = NEW.email;
+    -- At most one confirmation mail per address per interval.
+    INSERT INTO outbox (
+        subscriber_id, kind, lang, base_url, message_id, state, queued_at, next_attempt_at
+    )
+    SELECT id, 'confirmation', NEW.lang, NEW.base_url, NEW.message_id, 'pending', NEW.at, NEW.at
+    FROM subscribers
+    WHERE email = NEW.email AND (last_mail_at IS NULL OR last_mail_at <= NEW.mail_cutoff);
+    UPDATE subscribers SET last_mail_at = NEW.at
+    WHERE email = NEW.email AND (last_mail_at IS NULL OR last_mail_at <= NEW.mail_cutoff);
+END;
+"""
+
+
+def now():
+    return datetime.datetime.now(datetime.UTC)
+
+
+def iso(moment):
+    """A UTC timestamp as fixed-width text, so that SQL can compare it as a string."""
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text):
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.UTC)
+
+
+def connect(path):
+    """A connection in autocommit mode: transactions are opened explicitly."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # Deleted rows are overwritten, not just unlinked: erased means erased.
+    conn.execute("PRAGMA secure_delete = ON")
+    return conn
+
+
+@contextlib.contextmanager
+def transaction(conn):
+    """BEGIN IMMEDIATE … COMMIT, rolled back if the block raises."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def initialize(path):
+    """Create the database (and its folder) if needed and bring the schema up to date."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        os.makedirs(folder, exist_ok=True)
+        # A folder we create only holds data that must never be committed.
+        with open(os.path.join(folder, ".gitignore"), "w", encoding="utf-8") as handle:
+            handle.write(
+                "# Created by the newsletter service: personal data, never commit it.\n*\n"
+            )
+    conn = connect(path)
+    try:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise sqlite3.OperationalError(f"cannot switch {path} to WAL mode (got {mode})")
+        with transaction(conn):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise sqlite3.OperationalError(
+                    f"{path} was made by a newer version of the service (schema {version})"
+                )
+            if version == 0:
+                # Statement by statement: executescript() would commit first,
+                # and the schema must appear whole or not at all.
+                for statement in _statements(SCHEMA):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    finally:
+        conn.close()
+
+
+def _statements(script):
+    """Split a script into complete statements (a trigger's body holds semicolons)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            yield statement
+            statement = ""
+
+
+def development_secret(path):
+    """The secret a development database generated for itself on first use.
+
+    Development mode needs no configuration, yet tokens must survive a
+    restart; so the first run stores a random secret in the database itself.
+    Production never uses this: it refuses to start without NEWSLETTER_SECRET.
+    """
+    conn = connect(path)
+    try:
+        with transaction(conn):
+            row = conn.execute("SELECT value FROM meta WHERE key = 'development_secret'").fetchone()
+            if row:
+                return row[0]
+            value = secrets.token_urlsafe(32)
+            conn.execute("INSERT INTO meta (key, value) VALUES ('development_secret', ?)", (value,))
+            return value
+    finally:
+        conn.close()

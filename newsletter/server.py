@@ -1,0 +1,204 @@
+"""Running the service: a few processes, each with one job.
+
+    supervisor ─┬─ web process × N   waitress + Flask, on one shared listening socket
+                ├─ writer process    every database write from the web (writer.py)
+                └─ outbox worker     sends the mail (outbox.py)
+
+Python runs one thread at a time per process, so the work is split where
+it would otherwise queue: N web processes use N CPU cores (the kernel hands
+each new connection to one of them), and the writer, which must never wait,
+has a process to itself. The web processes share the rate limiter (a
+memory map created before they are forked). The supervisor only watches:
+it restarts a process that dies, and on SIGTERM or Ctrl-C stops the web
+processes first, so that requests in flight still reach the writer.
+"""
+
+import contextlib
+import ctypes
+import logging
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+
+import waitress
+
+from newsletter.abuse import RateLimiter
+from newsletter.app import create_app
+from newsletter.outbox import Worker
+from newsletter.writer import WriterClient, run_writer_process
+
+log = logging.getLogger(__name__)
+
+BACKLOG = 2048
+STOP_TIMEOUT = 30.0
+
+
+def serve(config, host, port, *, processes=1, run_worker=True):
+    """Serve until SIGTERM or Ctrl-C."""
+    listener = socket.create_server((host, port), backlog=BACKLOG)
+    # Created before forking, so that every web process shares the counters.
+    limiter = RateLimiter(config.rate_limit, config.rate_period, config.secret)
+    # The writer's socket lives in a folder only this user can enter.
+    private = tempfile.mkdtemp(prefix="newsletter-")
+    address = os.path.join(private, "writer.sock")
+    wake_read, wake_write = os.pipe()
+    for fd in (wake_read, wake_write):
+        os.set_blocking(fd, False)
+
+    roles = {"writer": lambda: run_writer_process(config.db_path, address, wake_write)}
+    if run_worker:
+        roles["outbox"] = lambda: _run_worker(config, wake_read)
+    for number in range(1, processes + 1):
+        roles[f"web-{number}"] = lambda: _run_web(config, listener, limiter, address)
+
+    mail = (
+        f"SMTP {config.smtp.host}:{config.smtp.port}"
+        if config.smtp
+        else f"files in {config.mail_folder}"
+    )
+    print(
+        f"newsletter: {config.mode} mode, listening on http://{host}:{listener.getsockname()[1]}/ "
+        f"({processes} web process{'es' if processes > 1 else ''}), "
+        f"database {config.db_path}, mail: {mail}",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        _supervise(roles)
+    finally:
+        listener.close()
+        os.close(wake_read)
+        os.close(wake_write)
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _run_web(config, listener, limiter, writer_address):
+    app = create_app(config, WriterClient(writer_address), limiter)
+    server = waitress.create_server(
+        app,
+        sockets=[listener],
+        threads=config.threads,
+        # Waitress buffers a whole body before the application sees it; stop
+        # oversized ones early. The application's own, tighter limit answers
+        # with a proper page.
+        max_request_body_size=config.max_body * 4,
+        # We judge X-Forwarded-For ourselves (abuse.client_ip), against a list
+        # of proxies; waitress would otherwise drop it before we see it.
+        clear_untrusted_proxy_headers=False,
+        ident="newsletter",
+    )
+    # Waitress warns on every queued request under load; that is not news.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()  # returns on SystemExit or KeyboardInterrupt
+    finally:
+        server.close()
+
+
+def _run_worker(config, wake_fd):
+    worker = Worker(config, wake_fd=wake_fd)
+    signal.signal(signal.SIGTERM, lambda signum, frame: worker.stop())
+    signal.signal(signal.SIGINT, lambda signum, frame: worker.stop())
+    worker.run_forever()
+
+
+class _Stop(Exception):
+    pass
+
+
+def _supervise(roles):
+    parent = os.getpid()
+    running = {}  # pid -> role
+    signals = {signal.SIGTERM, signal.SIGINT}
+
+    def spawn(role):
+        # No stop signal may land between fork() and noting the child down.
+        signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+        pid = os.fork()
+        if pid:
+            running[pid] = role
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
+            log.info("started the %s process, pid %d", role, pid)
+            return
+        # The child must never return into the parent's code.
+        code = 0
+        try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
+            _die_with(parent)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            roles[role]()
+        except (SystemExit, KeyboardInterrupt):
+            pass
+        except BaseException:  # reported; the supervisor starts another
+            log.exception("newsletter %s process failed", role)
+            code = 1
+        finally:
+            logging.shutdown()
+            os._exit(code)
+
+    def stop(signum, frame):
+        raise _Stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        for role in roles:
+            spawn(role)
+        while True:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+            role = running.pop(pid, None)
+            if role is None:
+                continue
+            log.error(
+                "newsletter %s process exited (%s); starting another",
+                role,
+                os.waitstatus_to_exitcode(status),
+            )
+            time.sleep(1)
+            spawn(role)
+    except _Stop:
+        pass
+    for number in signals:
+        signal.signal(number, signal.SIG_IGN)
+    # Web processes first, so that what they are answering still gets written.
+    for wanted in (lambda r: r.startswith("web-"), lambda r: r == "writer", lambda r: True):
+        _stop_children(running, [pid for pid, role in running.items() if wanted(role)])
+
+
+def _stop_children(running, pids):
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for pid in pids:
+        while time.monotonic() < deadline:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.05)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        running.pop(pid, None)
+
+
+def _die_with(parent):
+    """Stop this process when the supervisor goes, even if it was killed outright (Linux)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the supervisor died before prctl took effect
+        raise SystemExit(0)

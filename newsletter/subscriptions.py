@@ -1,0 +1,101 @@
+"""What sign-ups, confirmations and unsubscriptions change in the database.
+
+Each function runs inside a transaction opened by its caller (the group
+commit writer for the web application, `db.transaction` for the command
+line), so a sign-up, its consent record and its confirmation mail are
+committed together or not at all.
+"""
+
+import datetime
+import email.utils
+
+from newsletter import db
+from newsletter.consent import consent_text_hash
+
+
+def record_signup(conn, signup, *, ip_hmac, base_url, mail_domain, resend_interval, at=None):
+    """Store a sign-up, its consent record and, if due, its confirmation mail.
+
+    Whatever the address's state, the visitor gets the same answer; what
+    happens here differs (the rules live in the `signups_insert` trigger, see
+    db.py, so that a sign-up is a single statement):
+    - new, pending or unsubscribed: pending, with a new consent record, and a
+      confirmation mail unless one was queued less than `resend_interval`
+      seconds ago (so nobody can flood an inbox through our form);
+    - confirmed: nothing changes and no mail is sent, so a stranger cannot
+      rename a subscriber or pester them.
+    """
+    at = at or db.now()
+    conn.execute(
+        "INSERT INTO signups (email, name, lang, page, privacy_version, consent_text_sha256,"
+        " ip_hmac, base_url, message_id, at, mail_cutoff) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            signup.email,
+            signup.name,
+            signup.lang,
+            signup.page,
+            signup.privacy_version,
+            consent_text_hash(signup.lang),
+            ip_hmac,
+            base_url,
+            # Fixed now, so every retry of this mail carries the same Message-ID.
+            email.utils.make_msgid("confirm", domain=mail_domain),
+            db.iso(at),
+            db.iso(at - datetime.timedelta(seconds=resend_interval)),
+        ),
+    )
+
+
+def confirm(conn, address, *, ip_hmac, at=None):
+    """Confirm a pending address. Returns 'confirmed', 'already' or 'gone'.
+
+    Only a pending address can be confirmed: after an unsubscription (or an
+    erasure) an old confirmation link must not sign anyone up again.
+    """
+    stamp = db.iso(at or db.now())
+    row = conn.execute("SELECT id, status FROM subscribers WHERE email = ?", (address,)).fetchone()
+    if row is None or row[1] == "unsubscribed":
+        return "gone"
+    if row[1] == "confirmed":
+        return "already"
+    conn.execute(
+        "UPDATE subscribers SET status = 'confirmed', confirmed_at = ?, updated_at = ? WHERE id = ?",
+        (stamp, stamp, row[0]),
+    )
+    conn.execute(
+        "INSERT INTO consent_events (subscriber_id, event, at, how, ip_hmac)"
+        " VALUES (?, 'confirmed', ?, 'link', ?)",
+        (row[0], stamp, ip_hmac),
+    )
+    # Further confirmation mails would only confuse.
+    conn.execute(
+        "UPDATE outbox SET state = 'cancelled', finished_at = ? WHERE subscriber_id = ? AND state = 'pending'",
+        (stamp, row[0]),
+    )
+    return "confirmed"
+
+
+def unsubscribe(conn, address, *, how, at=None):
+    """Withdraw consent: the name goes at once; address and records stay as proof.
+
+    Returns True if something changed. Unknown addresses are fine: the page
+    says the same either way.
+    """
+    stamp = db.iso(at or db.now())
+    row = conn.execute("SELECT id, status FROM subscribers WHERE email = ?", (address,)).fetchone()
+    if row is None or row[1] == "unsubscribed":
+        return False
+    conn.execute(
+        "UPDATE subscribers SET status = 'unsubscribed', name = NULL, unsubscribed_at = ?,"
+        " updated_at = ? WHERE id = ?",
+        (stamp, stamp, row[0]),
+    )
+    conn.execute(
+        "INSERT INTO consent_events (subscriber_id, event, at, how) VALUES (?, 'withdrawn', ?, ?)",
+        (row[0], stamp, how),
+    )
+    conn.execute(
+        "UPDATE outbox SET state = 'cancelled', finished_at = ? WHERE subscriber_id = ? AND state = 'pending'",
+        (stamp, row[0]),
+    )
+    return True

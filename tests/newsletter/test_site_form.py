@@ -1,0 +1,162 @@
+"""The whole sign-up as a visitor goes through it: the built site's form in
+Chromium, the real service behind it, the confirmation mail in an SMTP sink.
+
+Without JavaScript the form is a plain POST answered by the thank-you page;
+with JavaScript it is sent in place and the answer is shown next to it.
+"""
+
+import pytest
+from nl_support import Service, wait_until
+from playwright.sync_api import sync_playwright
+
+from browser import StaticServer, describe, launch, run_axe
+from newsletter import consent
+from newsletter.texts import TEXTS
+from pelicanconf import NEWSLETTER_PRIVACY_VERSION
+from sitebuild import run_pelican
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, smtp_sink):
+    """The site on one port and the service on another, as `make serve` runs them."""
+    root = tmp_path_factory.mktemp("site-with-form") / "output"
+    root.mkdir()
+    with StaticServer(str(root)) as site:
+        service = Service(
+            tmp_path_factory.mktemp("site-form-service"),
+            {
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": str(smtp_sink.port),
+                "NEWSLETTER_SITE_URL": site.url,
+                "NEWSLETTER_MIN_FILL_SECONDS": "1",
+            },
+        ).start()
+        try:
+            result = run_pelican(
+                root,
+                extra={"NEWSLETTER_ENDPOINT": f"{service.base}/subscribe", "SEARCH_INDEX": False},
+            )
+            assert result.returncode == 0, result.stderr
+            yield site, service
+        finally:
+            service.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+def fill(page, email, name="Maria Rossi"):
+    page.fill("#nl-name", name)
+    page.fill("#nl-email", email)
+    page.check("#nl-consent")
+
+
+@pytest.mark.parametrize(
+    ("lang", "start", "thanks"),
+    [("it", "/eventi/", "/newsletter/grazie/"), ("en", "/en/events/", "/en/newsletter/thank-you/")],
+)
+def test_sign_up_and_confirm_without_javascript(live, browser, smtp_sink, lang, start, thanks):
+    site, service = live
+    address = f"no-js.{lang}@example.org"
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site.url + start)
+    fill(page, address)
+    page.click("form[data-newsletter] button[type=submit]")
+    page.wait_for_url(site.url + thanks)
+    assert page.locator("html").get_attribute("lang") == lang
+    assert describe(run_axe_with_js(browser, page.url)) == ""
+
+    record = service.subscriber(address)
+    assert record["status"] == "pending"
+    assert record["lang"] == lang
+    # The record proves what this page showed: its address, the notice's
+    # version and the very wording next to the box.
+    given = service.query(
+        "SELECT c.page, c.privacy_version, c.consent_text_sha256 FROM consent_events c"
+        " JOIN subscribers s ON s.id = c.subscriber_id WHERE s.email = ? AND c.event = 'given'",
+        (address,),
+    )
+    assert given == [(start, NEWSLETTER_PRIVACY_VERSION, consent.consent_text_hash(lang))]
+
+    mail = smtp_sink.wait_for(address)[0]
+    page.goto(mail.link("confirm"))
+    assert service.subscriber(address)["status"] == "pending"  # opening the link is not enough
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert TEXTS[lang]["confirmed_title"] in page.content()
+    assert service.subscriber(address)["status"] == "confirmed"
+    context.close()
+
+
+def run_axe_with_js(browser, url):
+    """axe needs scripts: look at the same page in a context that runs them."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(url)
+    violations = run_axe(page)
+    context.close()
+    return violations
+
+
+def test_sign_up_in_place_with_javascript(live, browser, smtp_sink):
+    site, service = live
+    address = "with-js@example.org"
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site.url + "/")
+    assert page.input_value("input[name=ts]") != ""  # the time trap is armed
+    fill(page, address)
+    page.wait_for_timeout(1100)  # a person takes longer than the time trap
+    page.click("form[data-newsletter] button[type=submit]")
+    status = page.locator("[data-newsletter-status]")
+    status.filter(has_text=TEXTS["it"]["signup_ok"]).wait_for()
+    assert page.url == site.url + "/"
+    assert page.input_value("#nl-email") == ""  # the form is ready for someone else
+    wait_until(lambda: service.subscriber(address), message="the sign-up to be stored")
+    assert smtp_sink.wait_for(address)[0].message["Subject"]
+    context.close()
+
+
+def test_errors_from_the_service_are_shown_at_the_field(live, browser):
+    site, _service = live
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site.url + "/en/newsletter/")
+    # The browser accepts this address; the service does not (no dot in the domain).
+    fill(page, "maria@localhost")
+    page.wait_for_timeout(1100)
+    page.click("form[data-newsletter] button[type=submit]")
+    error = page.locator("#nl-email-error")
+    error.wait_for()
+    assert error.inner_text() == TEXTS["en"]["email_invalid"]
+    email = page.locator("#nl-email")
+    assert email.get_attribute("aria-invalid") == "true"
+    assert email.get_attribute("aria-describedby") == "nl-email-error"
+    assert page.evaluate("document.activeElement.id") == "nl-email"
+    assert describe(run_axe(page)) == ""
+
+    # Fixed and sent again, the error goes away.
+    page.fill("#nl-email", "maria.fixed@example.org")
+    page.click("form[data-newsletter] button[type=submit]")
+    page.locator("[data-newsletter-status]").filter(has_text=TEXTS["en"]["signup_ok"]).wait_for()
+    assert page.locator("#nl-email-error").count() == 0
+    assert email.get_attribute("aria-invalid") is None
+    context.close()
+
+
+def test_a_hidden_honeypot_cannot_be_reached_by_keyboard(live, browser):
+    site, _ = live
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site.url + "/newsletter/")
+    page.focus("#nl-email")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "nl-consent"
+    assert not page.locator("#nl-website").is_visible()
+    context.close()
