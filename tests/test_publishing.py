@@ -22,6 +22,7 @@ PROJECT_FILES = [
     "theme",
     "plugins",
     "tools",
+    "newsletter",
 ]
 
 

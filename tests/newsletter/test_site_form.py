@@ -5,8 +5,16 @@ Without JavaScript the form is a plain POST answered by the thank-you page;
 with JavaScript it is sent in place and the answer is shown next to it.
 """
 
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+
 import pytest
-from nl_support import Service, wait_until
+from nl_support import ROOT, Service, wait_until
 from playwright.sync_api import sync_playwright
 
 from browser import StaticServer, describe, launch, run_axe
@@ -160,3 +168,60 @@ def test_a_hidden_honeypot_cannot_be_reached_by_keyboard(live, browser):
     assert page.evaluate("document.activeElement.id") == "nl-consent"
     assert not page.locator("#nl-website").is_visible()
     context.close()
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_make_serve_runs_the_service_beside_the_site(site, tmp_path):
+    """What `make serve` runs: the site and, beside it, the service in development mode."""
+    site_port, service_port = free_port(), free_port()
+    data = tmp_path / "data"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_"))},
+        "NEWSLETTER_DB": str(data / "newsletter.sqlite3"),
+    }
+    command = [sys.executable, os.path.join(ROOT, "tools", "serve.py"), "--root", site]
+    command += ["--port", str(site_port), "--newsletter-port", str(service_port)]
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    site_url = f"http://127.0.0.1:{site_port}"
+    try:
+        form = {
+            "email": "prova@example.org",
+            "consent": "yes",
+            "lang": "en",
+            "page": "/en/",
+            "privacy_version": "1",
+        }
+
+        def post():
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", service_port, timeout=5)
+                connection.request(
+                    "POST",
+                    "/subscribe",
+                    urllib.parse.urlencode(form),
+                    {"Origin": site_url, "Content-Type": "application/x-www-form-urlencoded"},
+                )
+                return connection.getresponse()
+            except OSError:
+                return None
+
+        answer = wait_until(post, timeout=30, message="the service to answer")
+        assert answer.status == 303
+        thanks = answer.getheader("Location")
+        assert thanks == site_url + "/en/newsletter/thank-you/"
+        with urllib.request.urlopen(thanks) as page:
+            assert page.status == 200
+        mails = wait_until(lambda: list((data / "mail").glob("*.eml")), message="a mail")
+        assert b"prova@example.org" in mails[0].read_bytes()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    # Stopping the site stops the service too.
+    wait_until(lambda: post() is None, timeout=20, message="the service to stop")
