@@ -2,6 +2,7 @@
 
 import os
 import re
+import resource
 import signal
 import sqlite3
 import threading
@@ -157,3 +158,40 @@ def test_a_dead_writer_is_replaced_and_nothing_is_acknowledged_falsely(make_serv
     stored = {row[0] for row in service.query("SELECT email FROM subscribers")}
     acknowledged = {a for a, status in answers.items() if status == 303}
     assert acknowledged | {"before@example.org"} <= stored
+
+
+def test_a_full_disk_gets_503_and_loses_nothing(make_service):
+    """The writer may not grow its files (as on a full disk): sign-ups get a
+    503 that says to try later, nothing acknowledged is lost, and the
+    service writes again as soon as there is room, without a restart."""
+    service = make_service(NEWSLETTER_RATE_LIMIT="100000/1")
+    pid = wait_until(
+        lambda: re.search(r"started the writer process, pid (\d+)", service.log()),
+        message="the writer process to be logged",
+    )
+    writer_pid = int(pid.group(1))
+    assert service.sign_up("before.full@example.org").status == 303
+    wal = service.db_path + "-wal"
+    room = max(os.path.getsize(service.db_path), os.path.getsize(wal)) + 32 * 1024
+    unlimited = resource.RLIM_INFINITY
+    resource.prlimit(writer_pid, resource.RLIMIT_FSIZE, (room, unlimited))
+    try:
+        answers = {}
+        for n in range(400):
+            address = f"full.{n}@example.org"
+            reply = service.sign_up(address)
+            answers[address] = reply.status
+            if list(answers.values())[-3:] == [503] * 3:
+                break
+        assert set(answers.values()) <= {303, 503}
+        assert 503 in answers.values(), "the size limit was never reached"
+        assert reply.header("Retry-After")
+    finally:
+        resource.prlimit(writer_pid, resource.RLIMIT_FSIZE, (unlimited, unlimited))
+    assert "database write failed" in service.log()
+
+    assert service.sign_up("after.full@example.org").status == 303
+    stored = {row[0] for row in service.query("SELECT email FROM subscribers")}
+    acknowledged = {address for address, status in answers.items() if status == 303}
+    assert acknowledged | {"before.full@example.org", "after.full@example.org"} <= stored
+    assert service.query("PRAGMA integrity_check") == [("ok",)]
