@@ -183,3 +183,17 @@ NEWSLETTER_PRIVACY_VERSION = "1"
 RELATIVE_URLS = False
 # Drafts (Status: draft) are written under /bozze/ for previews, never published.
 DRAFTS_VISIBLE = True
+
+# Build speed (docs/performance.md) ------------------------------------------
+# Parsed Markdown is cached, per language, in <output>.cache/<lang>/ beside
+# the output folder (the i18n plugin sets CACHE_PATH there), so a rebuild
+# only reparses the files whose content changed. `pelican --ignore-cache`,
+# or deleting that folder, starts afresh.
+CACHE_CONTENT = True
+LOAD_CONTENT_CACHE = True
+CONTENT_CACHING_LAYER = "reader"
+CHECK_MODIFIED_METHOD = "sha1"  # a file's content, not its date, says it changed
+GZIP_CACHE = False
+# Languages other than the default one are built by their own processes,
+# at the same time as the default one (where fork() exists).
+I18N_PARALLEL = True

@@ -12,12 +12,13 @@ import json
 import os
 import re
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 from pydantic import BaseModel
 
 from site_data.schema import LocalizedText
 
 HASH_PROPERTY = "X-OPENSOURCE14-CONTENT-HASH"
+CALENDAR_END = b"END:VCALENDAR\r\n"
 STATUSES = {"scheduled": "CONFIRMED", "cancelled": "CANCELLED", "postponed": "TENTATIVE"}
 
 
@@ -84,7 +85,13 @@ def _exclusive_end(start, end):
 
 
 class FeedWriter:
-    """Builds calendars in one language."""
+    """Builds calendars in one language.
+
+    An event appears in several feeds (all events, its territory's, its
+    own), so each event's VEVENT is serialized once and the VTIMEZONE once
+    per time zone; feeds are put together from those bytes, exactly as
+    ``Calendar.add_missing_timezones()`` and ``to_ical()`` would write them.
+    """
 
     def __init__(self, lang, name, stamp, sequence_numbers, domain, event_url, labels):
         self.lang = lang
@@ -94,6 +101,8 @@ class FeedWriter:
         self.domain = domain
         self.event_url = event_url
         self.labels = labels  # {"online": ..., "cancelled": ...}
+        self._events = {}  # event id → (VEVENT bytes, TZIDs it uses)
+        self._timezones = {}  # TZID → VTIMEZONE bytes (b"" if unknown)
 
     def calendar(self, events, name=None):
         calendar = Calendar()
@@ -101,11 +110,36 @@ class FeedWriter:
         calendar.add("version", "2.0")
         calendar.add("calscale", "GREGORIAN")
         calendar.add("x-wr-calname", name or self.name)
+        body, tzids = [], set()
         for event in events:
             if event.start is not None and event.status != "tba":
-                calendar.add_component(self.vevent(event))
-        calendar.add_missing_timezones()
-        return calendar.to_ical()
+                text, used = self._event_ical(event)
+                body.append(text)
+                tzids |= used
+        head = calendar.to_ical()
+        if not head.endswith(CALENDAR_END):  # pragma: no cover - icalendar changed
+            raise ValueError("unexpected iCalendar serialization")
+        zones = [self._timezone_ical(tzid) for tzid in sorted(tzids - {"UTC"})]
+        return head[: -len(CALENDAR_END)] + b"".join(zones + body) + CALENDAR_END
+
+    def _event_ical(self, event):
+        if event.id not in self._events:
+            vevent = self.vevent(event)
+            used = {
+                value.params.get("TZID")
+                for _, value in vevent.property_items(sorted=False)
+                if hasattr(value, "params")
+            }
+            self._events[event.id] = (vevent.to_ical(), used - {None})
+        return self._events[event.id]
+
+    def _timezone_ical(self, tzid):
+        if tzid not in self._timezones:
+            try:
+                self._timezones[tzid] = Timezone.from_tzid(tzid).to_ical()
+            except ValueError:  # unknown to the tz database: left out, as icalendar does
+                self._timezones[tzid] = b""
+        return self._timezones[tzid]
 
     def vevent(self, event):
         vevent = Event()

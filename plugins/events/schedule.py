@@ -41,6 +41,8 @@ class Schedule:
 
         self.upcoming = sorted((e for e in dated if ends(e) >= self.now), key=starts)
         self.past = sorted((e for e in dated if ends(e) < self.now), key=starts, reverse=True)
+        # Event pages ask for each event; ids are unique (checked when loading).
+        self._upcoming_ids = {e.id for e in self.upcoming}
 
     def next(self, count):
         """The next events that will take place (cancelled ones left out)."""
@@ -56,7 +58,7 @@ class Schedule:
         return [e for e in self.undated if e.territory == territory_id]
 
     def is_upcoming(self, event):
-        return event in self.upcoming
+        return event.id in self._upcoming_ids
 
     def for_audience(self, events, audience):
         return [e for e in events if audience in e.audience]

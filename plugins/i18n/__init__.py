@@ -8,11 +8,12 @@ such, so every page exists in every language.
 """
 
 import datetime
+import hashlib
 import os
 import zoneinfo
 from collections import defaultdict
 
-from jinja2 import pass_context
+from jinja2 import BytecodeCache, FileSystemBytecodeCache, pass_context
 from pelican import signals
 from pelican.utils import order_content
 
@@ -25,6 +26,12 @@ from .routes import register as register_route  # noqa: F401 - for plugins
 from .routes import route_path, save_as_for
 
 site_built = build.site_built
+collect_results = build.collect_results
+merge_results = build.merge_results
+
+# The other languages' processes of the build under way (see build.py);
+# replaced at the start of every build.
+workers = build.Workers()
 
 
 def N_(message):
@@ -73,15 +80,53 @@ def configure_languages(pelican):
     except LanguageConfigError as error:
         abort([Problem("pelicanconf.py", field="LANGUAGES", message=str(error))])
     settings["SITE_DEFAULT_LANG"] = settings["DEFAULT_LANG"]
+    settings["CACHE_PATH"] = build.cache_path(
+        settings["OUTPUT_PATH"], settings["DEFAULT_LANG"], settings
+    )
     settings["BUILD_DATE"] = build_date(settings.get("TIMEZONE"))
     settings["I18N_LANG_SETTINGS"] = all_language_settings(settings)
     settings.update(settings["I18N_LANG_SETTINGS"][settings["DEFAULT_LANG"]])
 
 
 def stage_output(pelican):
+    global workers
     if is_subsite(pelican.settings) or pelican.settings.get("CHECK_ONLY"):
         return
+    workers.stop()  # left by a run that stopped half-way (autoreload)
+    workers = build.Workers()
     pelican.output_path = build.start_staging(pelican.settings["OUTPUT_PATH"])
+
+
+def start_other_languages(generator):
+    """Start the other languages' processes once what they share is in the settings.
+
+    The generator_init receivers of the first generator have run by now, so
+    the data, SEQUENCE numbers and material catalog are in the settings.
+    """
+    settings = generator.settings
+    if (
+        is_subsite(settings)
+        or settings.get("CHECK_ONLY")
+        or not settings.get("I18N_PARALLEL")
+        or not build.can_fork()
+        or workers.running
+    ):
+        return
+    workers.start(settings, generator.output_path)
+
+
+def before_writing(pelican):
+    """Checks passed (they stop the build before anything is written)."""
+    if is_subsite(pelican.settings):
+        build.wait_for_go(pelican)
+    else:
+        workers.release()
+
+
+def skip_static_copies(generator):
+    """The default language's run copies the static files; the others only link to them."""
+    if is_subsite(generator.settings):
+        generator.context["staticfiles"] = []
 
 
 def prepare_content(item):
@@ -91,10 +136,50 @@ def prepare_content(item):
         item._content = links.expand(item._content, item.settings)
 
 
+# What install_language adds to every environment; change it with the code there.
+TEMPLATE_SETUP = "jinja2.ext.i18n, newstyle gettext"
+
+
+class MemoryBytecodeCache(BytecodeCache):
+    """Compiled templates shared by the generators of one run."""
+
+    def __init__(self):
+        self.codes = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.codes:
+            bucket.bytecode_from_string(self.codes[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.codes[bucket.key] = bucket.bytecode_to_string()
+
+
+def bytecode_cache(generator):
+    """Every generator has its own Jinja environment: compile each template once.
+
+    With Pelican's content cache on, compiled templates are kept in the
+    cache folder for the next build too, in a folder named after the Jinja
+    settings they were compiled with (Jinja checks only a template's source).
+    """
+    context = generator.context
+    if "I18N_TEMPLATE_CACHE" not in context:
+        settings = generator.settings
+        if settings.get("CACHE_CONTENT") and settings.get("LOAD_CONTENT_CACHE"):
+            options = repr(sorted(settings["JINJA_ENVIRONMENT"].items())) + TEMPLATE_SETUP
+            name = hashlib.sha256(options.encode()).hexdigest()[:16]
+            folder = os.path.join(settings["CACHE_PATH"], "templates", name)
+            os.makedirs(folder, exist_ok=True)
+            context["I18N_TEMPLATE_CACHE"] = FileSystemBytecodeCache(folder)
+        else:
+            context["I18N_TEMPLATE_CACHE"] = MemoryBytecodeCache()
+    return context["I18N_TEMPLATE_CACHE"]
+
+
 def install_language(generator):
     settings = generator.settings
     lang = settings["DEFAULT_LANG"]
     env = generator.env
+    env.bytecode_cache = bytecode_cache(generator)
     env.add_extension("jinja2.ext.i18n")
     translations_dir = os.path.join(settings["THEME"], "translations")
     env.install_gettext_translations(translations_for(translations_dir, lang), newstyle=True)
@@ -131,15 +216,40 @@ def choose_page_versions(generator):
         choose_versions(generator, originals, translations, "PAGE_ORDER_BY")
 
 
+def keep_urls(generators):
+    """Every page and article has its final address now; keep it.
+
+    Pelican works an item's URL out again (a dozen string operations) each
+    time a template asks for it, and list pages ask for it often.
+    """
+    for generator in generators:
+        for attr in (
+            "articles",
+            "hidden_articles",
+            "drafts",
+            "pages",
+            "hidden_pages",
+            "draft_pages",
+        ):
+            for item in getattr(generator, attr, None) or []:
+                if not hasattr(item, "override_url"):
+                    item.override_url = item.url
+
+
 def build_other_languages(pelican):
     settings = pelican.settings
     if is_subsite(settings):
         return
     output_path = settings["OUTPUT_PATH"]
     try:
-        build.build_other_languages(settings, pelican.output_path)
+        if workers.running:
+            for results in workers.finish():
+                merge_results.send(pelican, results=results)
+        else:
+            build.build_other_languages(settings, pelican.output_path)
         site_built.send(pelican, output_path=pelican.output_path)
     except BaseException:
+        workers.stop()
         build.discard_staging(output_path)
         raise
     build.publish(pelican.output_path, output_path)
@@ -151,6 +261,10 @@ def register():
     signals.get_generators.connect(stage_output)
     signals.content_object_init.connect(prepare_content)
     signals.generator_init.connect(install_language)
+    signals.article_generator_init.connect(start_other_languages)
+    signals.get_writer.connect(before_writing)
+    signals.all_generators_finalized.connect(keep_urls)
+    signals.static_generator_finalized.connect(skip_static_copies)
     signals.article_generator_pretaxonomy.connect(choose_article_versions)
     signals.page_generator_finalized.connect(choose_page_versions)
     signals.finalized.connect(build_other_languages)

@@ -57,11 +57,15 @@ class Formatter:
         self.lang = lang
         self.locale = Locale.parse(lang)
         self.timezone = zoneinfo.ZoneInfo(timezone) if timezone else None
+        self._dates = {}  # (date, format) → text: list pages show the same days again and again
 
     def date(self, value, format="long"):
         if value is None:
             return ""
-        return format_date(_as_date(value), format=format, locale=self.locale)
+        key = (_as_date(value), format)
+        if key not in self._dates:
+            self._dates[key] = format_date(key[0], format=format, locale=self.locale)
+        return self._dates[key]
 
     def datetime(self, value, format="long"):
         if value is None:

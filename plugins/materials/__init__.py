@@ -44,6 +44,7 @@ class WorkshopDownloads:
     materials: list
     zip_path: str
     zip_size: int
+    zip_source: str | None = None  # the ZIP, built in the cache before any page is written
 
 
 def _source(settings, material):
@@ -51,11 +52,17 @@ def _source(settings, material):
 
 
 def catalog(settings):
-    """{workshop id: WorkshopDownloads}, worked out once per build."""
+    """{workshop id: WorkshopDownloads}, worked out once per build.
+
+    ZIPs are built here, into the cache, so that every language's pages can
+    give their size before any of them is written; one whose files have not
+    changed since the last build is reused.
+    """
     data = settings["DATA"]
     site_lang = settings["SITE_DEFAULT_LANG"]
     folder = settings.get("MATERIALS_PATH", "materiali")
     dates = files.commit_dates(os.path.abspath(settings["PATH"]), folder)
+    zips = files.ZipCache(os.path.join(settings["CACHE_PATH"], "materials"))
     result = {}
     for workshop in data.workshops:
         base = route_path("workshop", site_lang, settings["LANGUAGES"], site_lang, id=workshop.id)
@@ -86,8 +93,19 @@ def catalog(settings):
                 )
             )
         zip_path = f"{base}opensource14-{workshop.id}.zip" if published else None
-        result[workshop.id] = WorkshopDownloads(workshop, published, zip_path, 0)
+        zip_source = (
+            zips.build(zip_entries(published), [item.sha256 for item in published])
+            if published
+            else None
+        )
+        zip_size = os.path.getsize(zip_source) if zip_source else 0
+        result[workshop.id] = WorkshopDownloads(workshop, published, zip_path, zip_size, zip_source)
+    zips.prune()
     return result
+
+
+def zip_entries(published):
+    return [(os.path.basename(item.path), item.source, item.updated) for item in published]
 
 
 def warn_unreferenced(settings):
@@ -154,15 +172,11 @@ class MaterialPagesGenerator(Generator):
 
     def write_files(self, downloads):
         for workshop_downloads in downloads.values():
-            entries = []
             for item in workshop_downloads.materials:
-                target = os.path.join(self.output_path, item.path)
-                files.copy(item.source, target)
-                entries.append((os.path.basename(item.path), item.source, item.updated))
+                files.copy(item.source, os.path.join(self.output_path, item.path))
             if workshop_downloads.zip_path:
                 target = os.path.join(self.output_path, workshop_downloads.zip_path)
-                files.write_zip(target, entries)
-                workshop_downloads.zip_size = os.path.getsize(target)
+                files.copy(workshop_downloads.zip_source, target)
 
 
 def add_generator(pelican):

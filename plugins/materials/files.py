@@ -75,6 +75,36 @@ def copy(source, target):
     shutil.copyfile(source, target)
 
 
+class ZipCache:
+    """Built ZIPs, named by a hash of what goes in them, kept between builds."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.used = set()
+
+    def build(self, entries, checksums):
+        """The path of the ZIP of ``entries`` [(name, source path, date)], built if needed.
+
+        ``checksums`` are the SHA-256 of the entries' files, in the same order.
+        """
+        key = hashlib.sha256()
+        for (name, _, date), checksum in sorted(zip(entries, checksums, strict=True)):
+            key.update(f"{name}\0{checksum}\0{date}\0".encode())
+        path = os.path.join(self.folder, key.hexdigest()[:40] + ".zip")
+        self.used.add(os.path.basename(path))
+        if not os.path.exists(path):
+            partial = f"{path}.{os.getpid()}.part"
+            write_zip(partial, entries)
+            os.replace(partial, path)
+        return path
+
+    def prune(self):
+        """Forget the ZIPs this build did not use."""
+        for name in os.listdir(self.folder) if os.path.isdir(self.folder) else []:
+            if name not in self.used:
+                os.remove(os.path.join(self.folder, name))
+
+
 def write_zip(target, entries):
     """A ZIP whose bytes depend only on its entries: [(name, source path, date)]."""
     os.makedirs(os.path.dirname(target), exist_ok=True)

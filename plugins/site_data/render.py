@@ -40,9 +40,15 @@ def translate(value, lang):
     return Translated(str(value), lang, False)
 
 
+@functools.lru_cache(maxsize=1)
+def _converter():
+    """One converter, reset before each text: building one costs more than converting."""
+    return markdown_lib.Markdown(extensions=["extra", "smarty"], output_format="html")
+
+
 @functools.lru_cache(maxsize=4096)
 def _markdown(text):
-    html = markdown_lib.markdown(text, extensions=["extra", "smarty"], output_format="html")
+    html = _converter().reset().convert(text)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

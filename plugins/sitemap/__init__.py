@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 
 from pelican import signals
 
-from i18n import refs, site_built
+from i18n import collect_results, merge_results, refs, site_built
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -69,6 +69,15 @@ def record_page(path, context):
         sitemap.add(context)
 
 
+def hand_over(pelican, results):
+    """In a language's own process: the pages it wrote, for the default language's."""
+    results["sitemap"] = sitemap.entries
+
+
+def take_over(pelican, results):
+    sitemap.entries.update(results.get("sitemap", {}))
+
+
 def write_sitemap(pelican, output_path):
     with open(os.path.join(output_path, "sitemap.xml"), "w", encoding="utf-8") as handle:
         handle.write(sitemap.to_xml())
@@ -81,4 +90,6 @@ def write_sitemap(pelican, output_path):
 def register():
     signals.get_generators.connect(start)
     signals.content_written.connect(record_page)
+    collect_results.connect(hand_over)
+    merge_results.connect(take_over)
     site_built.connect(write_sitemap)

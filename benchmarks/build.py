@@ -1,0 +1,178 @@
+"""How fast the site builds, against plain Pelican on the same number of pages.
+
+    .venv/bin/python benchmarks/build.py [--scales 1 2 4] [--skip-plain]
+
+For each scale it generates a synthetic site (at 1x: 2,000 news articles in
+both languages, 1,000 events, 12 territories, 200 materials) into a
+temporary folder, builds it with the project's settings, and builds plain
+Pelican (no plugins, default theme) on the same pages written as Markdown
+articles. It prints both times, both peak memories and their ratio, then the
+time of a rebuild after editing one event and one article. Everything is
+measured in this one run; nothing is compared with figures from elsewhere.
+
+Targets: full build <= 1.2x plain Pelican; 4x content <= 4.4x the time;
+rebuild after one edit <= 25% of a cold build; peak memory <= 1 GB at 4x.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+from sitegen import make_plain_site, make_site  # noqa: E402
+
+PELICAN = os.path.join(os.path.dirname(sys.executable), "pelican")
+SAMPLE_SECONDS = 0.05
+
+
+def _children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return [int(child) for child in handle.read().split()]
+    except OSError:
+        return []
+
+
+def _rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_kib(pid):
+    """Resident memory of a process and all its descendants, added up (Linux)."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        total += _rss_kib(current)
+        stack.extend(_children(current))
+    return total
+
+
+def measured(command, cwd):
+    """(seconds, peak MiB) of a command; the peak adds up every process it runs at once.
+
+    Processes running side by side (one per language) count together, so
+    the figure is what the machine needs, not the largest single process.
+    """
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, tree_rss_kib(process.pid))
+            time.sleep(SAMPLE_SECONDS)
+        elapsed = time.perf_counter() - start
+        if process.returncode != 0:
+            log.seek(0)
+            text = log.read().decode("utf-8", "replace")
+            raise SystemExit(f"build failed: {' '.join(command)}\n{text[-3000:]}")
+    return elapsed, peak / 1024
+
+
+def build_project(folder, content, data, output):
+    # The project's cache lives beside the output folder (see pelicanconf.py).
+    command = [
+        PELICAN,
+        content,
+        "-o",
+        output,
+        "-s",
+        os.path.join(ROOT, "pelicanconf.py"),
+        "-e",
+        f'DATA_PATH="{data}"',
+    ]
+    return measured(command, ROOT)
+
+
+def build_plain(folder, content, config, output):
+    return measured([PELICAN, content, "-o", output, "-s", config], folder)
+
+
+def count_pages(output):
+    return sum(name.endswith(".html") for _, _, names in os.walk(output) for name in names)
+
+
+def edit_event(data):
+    path = os.path.join(data, "events.yaml")
+    with open(path, encoding="utf-8") as handle:
+        events = yaml.safe_load(handle)
+    events[len(events) // 2]["title"]["it"] += " (modificato)"
+    with open(path, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(events, handle, allow_unicode=True, sort_keys=False)
+
+
+def edit_article(content):
+    folder = os.path.join(content, "notizie")
+    name = sorted(os.listdir(folder))[len(os.listdir(folder)) // 2]
+    with open(os.path.join(folder, name), "a", encoding="utf-8") as handle:
+        handle.write("\nUna frase aggiunta.\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--skip-plain", action="store_true")
+    args = parser.parse_args()
+    cold = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for scale in args.scales:
+            folder = os.path.join(tmp, f"x{scale}")
+            content, data = make_site(folder, scale)
+            output = os.path.join(folder, "output")
+            seconds, memory = build_project(folder, content, data, output)
+            cold[scale] = seconds
+            pages = count_pages(output)
+            line = f"{scale}x: project {seconds:6.1f} s, {memory:6.0f} MiB, {pages} pages"
+            if not args.skip_plain:
+                plain_folder = os.path.join(tmp, f"plain{scale}")
+                plain_content, config = make_plain_site(plain_folder, scale)
+                plain_output = os.path.join(plain_folder, "output")
+                plain_seconds, plain_memory = build_plain(
+                    plain_folder, plain_content, config, plain_output
+                )
+                line += (
+                    f" | plain Pelican {plain_seconds:6.1f} s, {plain_memory:6.0f} MiB, "
+                    f"{count_pages(plain_output)} pages"
+                    f" | ratio {seconds / plain_seconds:.2f}x (target <= 1.20x)"
+                )
+            print(line, flush=True)
+            if scale == args.scales[0]:
+                edit_event(data)
+                after_event, _ = build_project(folder, content, data, output)
+                edit_article(content)
+                after_article, _ = build_project(folder, content, data, output)
+                print(
+                    f"{scale}x: rebuild after one event edit {after_event:.1f} s "
+                    f"({after_event / seconds:.0%} of cold), after one article edit "
+                    f"{after_article:.1f} s ({after_article / seconds:.0%} of cold; "
+                    f"target <= 25%)",
+                    flush=True,
+                )
+    if 1 in cold and 4 in cold:
+        print(f"growth: 4x content took {cold[4] / cold[1]:.2f}x the time (target <= 4.40x)")
+    if 1 in cold and 2 in cold:
+        print(f"growth: 2x content took {cold[2] / cold[1]:.2f}x the time")
+
+
+if __name__ == "__main__":
+    main()
