@@ -169,6 +169,9 @@ JINJA_ENVIRONMENT = {
     "trim_blocks": True,
     "lstrip_blocks": True,
     "autoescape": True,
+    # Every build starts a new environment, so templates never change under
+    # it: no need to stat each template file on every include and import.
+    "auto_reload": False,
     "extensions": [],  # the i18n plugin adds jinja2.ext.i18n with the catalogs
 }
 
