@@ -90,9 +90,13 @@ class SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if self.mode == "550":
+        # The mode may change between RCPT and DATA: a transaction that got
+        # past RCPT is still refused once the sink refuses.
+        if self.mode in ("550", "451"):
             with self._lock:
                 self.refusals += 1
+            if self.mode == "451":
+                return "451 4.3.0 Temporarily unavailable, try again later"
             return "550 5.7.1 Message refused"
         if self.on_data is not None:
             self.on_data(envelope)
