@@ -66,6 +66,41 @@ def test_archive_lists_past_events_latest_first(events_site):
         assert linked_events(text) == ["passato-4", "passato-3", "passato-2", "passato-1"]
 
 
+def test_archive_is_split_into_linked_pages_in_both_languages(tmp_path):
+    """Past events only accumulate: the archive shows them a page at a time."""
+    content = events_fixture_content(tmp_path)
+    output = tmp_path / "output"
+    result = run_pelican(
+        output,
+        content=content,
+        data=FIXTURE_DATA,
+        extra={"EVENTS_ARCHIVE_PAGE_SIZE": 3, "SEARCH_INDEX": False},
+        env=EPOCH,
+    )
+    assert result.returncode == 0, result.stderr
+    site = str(output)
+    for lang, first, second in (
+        ("it", "/eventi/archivio/", "/eventi/archivio/pagina/2/"),
+        ("en", "/en/events/archive/", "/en/events/archive/page/2/"),
+    ):
+        page_one = html(site, *first.strip("/").split("/"), "index.html")
+        page_two = html(site, *second.strip("/").split("/"), "index.html")
+        assert linked_events(main_of(page_one)) == ["passato-4", "passato-3", "passato-2"]
+        assert linked_events(main_of(page_two)) == ["passato-1"]
+        assert f'rel="next" href="{second}"' in page_one
+        assert f'rel="prev" href="{first}"' in page_two
+        assert 'rel="next"' not in page_two
+        other = "en" if lang == "it" else "it"
+        other_second = read_page(os.path.join(site, *second.strip("/").split("/"), "index.html"))
+        assert other_second.alternates[lang] == second
+        assert other_second.alternates[other] in (
+            "/eventi/archivio/pagina/2/",
+            "/en/events/archive/page/2/",
+        )
+    with open(os.path.join(site, "sitemap.xml"), encoding="utf-8") as handle:
+        assert "/eventi/archivio/pagina/2/" in handle.read()
+
+
 def test_filters_are_pages_reached_by_links(events_site):
     index = html(events_site, "eventi", "index.html")
     assert 'href="/eventi/territorio/lodi/"' in index

@@ -1,5 +1,6 @@
 """The built site, checked page by page: languages, links, feeds, sitemap."""
 
+import datetime
 import os
 import re
 from xml.etree import ElementTree
@@ -7,6 +8,7 @@ from xml.etree import ElementTree
 import pytest
 
 from htmlpage import file_to_url, html_files, read_page, url_to_file
+from sitebuild import copy_project_sources, run_pelican
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -190,3 +192,37 @@ def test_interface_strings_come_from_the_catalog(site):
         assert ">Vai al contenuto<" in handle.read()
     with open(english.path, encoding="utf-8") as handle:
         assert ">Skip to content<" in handle.read()
+
+
+def test_news_archive_is_split_into_pages_of_100(tmp_path):
+    """The archive lists every news title: past 100 it goes on to further pages."""
+    content, data = copy_project_sources(tmp_path)
+    for number in range(1, 102):
+        day = datetime.date(2025, 1, 1) + datetime.timedelta(days=number)
+        (tmp_path / "content" / "notizie" / f"{day}-prova-{number}.it.md").write_text(
+            f"Title: Prova {number}\nDate: {day}\nCategory: progetto\n\nTesto.\n",
+            encoding="utf-8",
+        )
+    output = tmp_path / "output"
+    result = run_pelican(output, content=content, data=data, extra={"SEARCH_INDEX": False})
+    assert result.returncode == 0, result.stderr
+    site = str(output)
+    for first, second in (
+        ("/notizie/archivio/", "/notizie/archivio/pagina/2/"),
+        ("/en/news/archive/", "/en/news/archive/page/2/"),
+    ):
+        page_one = read_page(url_to_file(site, first))
+        page_two = read_page(url_to_file(site, second))
+        with open(url_to_file(site, first), encoding="utf-8") as handle:
+            assert len(re.findall(r"</time> – <a ", handle.read())) == 100
+        with open(url_to_file(site, second), encoding="utf-8") as handle:
+            items = re.findall(r"</time> – <a href=\"([^\"]+)\"", handle.read())
+        assert len(items) == 2  # 102 news items in all
+        assert items[-1].endswith("/prova-1/")  # the oldest comes last
+        assert ("a", "href", second) in page_one.links
+        assert ("a", "href", first) in page_two.links
+        assert page_two.alternates == {
+            "it": "/notizie/archivio/pagina/2/",
+            "en": "/en/news/archive/page/2/",
+            "x-default": "/notizie/archivio/pagina/2/",
+        }

@@ -18,6 +18,8 @@ from . import calendar, jsonld
 from .schedule import Schedule
 
 UID_DOMAIN = "opensource14"
+# Past events per archive page (EVENTS_ARCHIVE_PAGE_SIZE), to keep pages light.
+ARCHIVE_PAGE_SIZE = 30
 
 
 def schedule_for(generator):
@@ -99,7 +101,7 @@ class EventPagesGenerator(Generator):
                 undated=schedule.for_audience(schedule.undated, audience),
                 selected_audience=audience,
             )
-        write_route_page(self, writer, "events_archive", "events_archive", past=schedule.past)
+        self.write_archive(writer, schedule.past)
         for event in data.events:
             write_route_page(
                 self,
@@ -111,6 +113,30 @@ class EventPagesGenerator(Generator):
                 structured_data=self.structured_data(event, data),
             )
         self.write_feeds(data)
+
+    def write_archive(self, writer, past):
+        """Past events, newest first, a page at a time: the archive only grows."""
+        size = self.settings.get("EVENTS_ARCHIVE_PAGE_SIZE", ARCHIVE_PAGE_SIZE)
+        pages = [past[start : start + size] for start in range(0, len(past), size)] or [[]]
+        for number, events in enumerate(pages, start=1):
+            route, params = (
+                ("events_archive", {})
+                if number == 1
+                else (
+                    "events_archive_page",
+                    {"number": number},
+                )
+            )
+            write_route_page(
+                self,
+                writer,
+                route,
+                "events_archive",
+                params,
+                past=events,
+                archive_page=number,
+                archive_pages=len(pages),
+            )
 
     def structured_data(self, event, data):
         territory = data.territory.get(event.territory)
@@ -163,6 +189,7 @@ def register():
     register_route("events_territory", "{events}/{in_territory}/{id}/")
     register_route("events_audience", "{events}/{for_audience}/{audience}/")
     register_route("events_archive", "{events}/{archive}/")
+    register_route("events_archive_page", "{events}/{archive}/{page}/{number}/")
     register_route("event", "{events}/{id}/")
     register_route("event_ics", "{events}/{id}/{id}.ics")
     register_route("events_calendar", "{events}/{calendar}")

@@ -23,7 +23,9 @@ REQUIRED_WORDS = (
 
 # Direct templates and the route each one is written at.
 DIRECT_TEMPLATES = ("index", "news", "archives", "site_map", "not_found")
-PAGINATED_TEMPLATES = {"news": None, "category": None, "tag": None}
+# None: DEFAULT_PAGINATION items a page. The archive lists titles only, so
+# more of them fit in a light page.
+PAGINATED_TEMPLATES = {"news": None, "category": None, "tag": None, "archives": 100}
 
 
 class LanguageConfigError(ValueError):
