@@ -54,8 +54,13 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed
 
+# The local build's form posts to the service `make serve` starts beside it.
+ifneq ($(NEWSLETTER_PORT),0)
+LOCAL_SETTINGS := -e 'NEWSLETTER_ENDPOINT="http://$(HOST):$(NEWSLETTER_PORT)/subscribe"'
+endif
+
 html: install
-	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
+	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) $(LOCAL_SETTINGS)
 
 serve: html
 	$(PY) tools/serve.py --host $(HOST) --port $(PORT) --root $(OUTPUTDIR) \

@@ -159,3 +159,21 @@ def test_pull_requests_are_checked_and_built_but_not_deployed():
     assert "make html" in run_lines
     assert "github" not in run_lines
     assert "publish" not in run_lines
+
+
+def test_local_build_posts_the_form_to_the_service_make_serve_starts(project):
+    """`make serve` builds with `make html`: the form must post to the port the service gets."""
+    assert make(project, "html").returncode == 0
+    home = (project / "output" / "index.html").read_text(encoding="utf-8")
+    assert 'action="http://127.0.0.1:8001/subscribe"' in home
+
+    result = make(project, "html", "NEWSLETTER_PORT=8101")
+    assert result.returncode == 0, result.stderr
+    home = (project / "output" / "index.html").read_text(encoding="utf-8")
+    assert 'action="http://127.0.0.1:8101/subscribe"' in home
+
+    # Publishing never takes the local address.
+    result = make(project, "publish", "NEWSLETTER_PORT=8101", SITEURL="https://www.example.org")
+    assert result.returncode == 0, result.stderr
+    home = (project / "output" / "index.html").read_text(encoding="utf-8")
+    assert 'action="https://www.example.org/subscribe"' in home

@@ -8,6 +8,7 @@ so a mistake is reported and the previous build stays online until fixed.
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -22,9 +23,12 @@ from serve import make_server, newsletter_service
 WATCHED = ["content", "data", "theme", "plugins"]
 
 
-def build(settings, output):
+def build(settings, output, endpoint=None):
     pelican = os.path.join(os.path.dirname(sys.executable), "pelican")
-    result = subprocess.run([pelican, "content", "-o", output, "-s", settings], check=False)
+    command = [pelican, "content", "-o", output, "-s", settings]
+    if endpoint:  # the form posts to the service started beside the site
+        command += ["-e", f"NEWSLETTER_ENDPOINT={json.dumps(endpoint)}"]
+    result = subprocess.run(command, check=False)
     print(
         "Rebuilt." if result.returncode == 0 else "Build stopped: see the problems above.",
         flush=True,
@@ -43,7 +47,10 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
 
-    build(args.settings, args.output)
+    endpoint = None
+    if args.newsletter_port:
+        endpoint = f"http://{args.host}:{args.newsletter_port}/subscribe"
+    build(args.settings, args.output, endpoint)
     os.makedirs(args.output, exist_ok=True)
     server = make_server(args.host, args.port, args.output)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -59,7 +66,7 @@ def main(argv=None):
             for changes in watchfiles.watch(*paths, watch_filter=watchfiles.DefaultFilter()):
                 names = sorted({os.path.relpath(path) for _, path in changes})
                 print(f"Changed: {', '.join(names)}", flush=True)
-                build(args.settings, args.output)
+                build(args.settings, args.output, endpoint)
     except KeyboardInterrupt:
         pass
     finally:
