@@ -179,39 +179,24 @@ def make_plain_site(folder, scale=1, seed=14, sizes=None, territories=True):
                 f"Summary: {paragraph(rng, 20)}\n\n{text}\n"
             )
 
-    for number in range(sizes["news"]):
-        for lang in ("it", "en"):
-            article(
-                f"n{number}",
-                lang,
-                f"News {number}",
-                f"{news_day(number)} 10:00",
-                "progetto",
-                body(rng),
-                f"n{number}",
-            )
-    for number in range(sizes["events"]):
-        for lang in ("it", "en"):
-            article(
-                f"e{number}",
-                lang,
-                f"Event {number}",
-                event_start(number),
-                "eventi",
-                paragraph(rng, 50),
-                f"e{number}",
-            )
-    for number in range(sizes["materials"]):
-        for lang in ("it", "en"):
-            article(
-                f"m{number}",
-                lang,
-                f"Material {number}",
-                f"{news_day(number)} 10:00",
-                "materiali",
-                paragraph(rng, 20),
-                f"m{number}",
-            )
+    # Each kind of page as plain Markdown articles: (prefix, title, count, date, category, text).
+    kinds = (
+        ("n", "News", sizes["news"], lambda n: f"{news_day(n)} 10:00", "progetto", body),
+        ("e", "Event", sizes["events"], event_start, "eventi", lambda r: paragraph(r, 50)),
+        (
+            "m",
+            "Material",
+            sizes["materials"],
+            lambda n: f"{news_day(n)} 10:00",
+            "materiali",
+            lambda r: paragraph(r, 20),
+        ),
+    )
+    for prefix, title, count, date, category, text in kinds:
+        for number in range(count):
+            for lang in ("it", "en"):
+                slug = f"{prefix}{number}"
+                article(slug, lang, f"{title} {number}", date(number), category, text(rng), slug)
     for number, territory in enumerate(TERRITORIES if territories else []):
         for lang in ("it", "en"):
             article(

@@ -109,9 +109,9 @@ def create_app(config, writer, limiter):
             body=ERRORS[status][lang][1],
             other_title=ERRORS[status][other][0],
             other_body=ERRORS[status][other][1],
+            t=TEXTS[lang],
             home=HOME_PAGES[lang],
             other_home=HOME_PAGES[other],
-            back=TEXTS[lang]["back_to_site"],
             other_back=TEXTS[other]["back_to_site"],
             site_url=config.site_url,
         )
@@ -196,30 +196,41 @@ def create_app(config, writer, limiter):
             page_url=config.site_page(result.values["page"]),
         )
 
-    # -- confirmation ------------------------------------------------------------
+    # -- mailed links: confirmation and unsubscribing ------------------------------
 
-    @app.get("/confirm/<token>")
-    def confirm_page(token):
+    def link_owner(read, token):
+        """((address, lang), None) for a good link, else (None, the page saying what is wrong)."""
         try:
-            address, lang = tokens.read_confirm(token)
+            return read(token), None
         except InvalidToken as error:
-            return link_problem(error, tokens.guess_language(token))
+            return None, link_problem(error, tokens.guess_language(token))
+
+    def button_page(kind, read, token):
+        """What opening a mailed link shows: a page with a button, nothing changed."""
+        owner, problem = link_owner(read, token)
+        if problem:
+            return problem
+        address, lang = owner
         text = TEXTS[lang]
         return page(
             "confirm.html",
             lang,
-            title=text["confirm_title"],
-            intro=text["confirm_intro"].format(email=address),
-            button=text["confirm_button"],
+            title=text[f"{kind}_title"],
+            intro=text[f"{kind}_intro"].format(email=address),
+            button=text[f"{kind}_button"],
             action=request.path,
         )
 
+    @app.get("/confirm/<token>")
+    def confirm_page(token):
+        return button_page("confirm", tokens.read_confirm, token)
+
     @app.post("/confirm/<token>")
     def confirm(token):
-        try:
-            address, lang = tokens.read_confirm(token)
-        except InvalidToken as error:
-            return link_problem(error, tokens.guess_language(token))
+        owner, problem = link_owner(tokens.read_confirm, token)
+        if problem:
+            return problem
+        address, lang = owner
         try:
             outcome = writer.submit(
                 "confirm", email=address, ip_hmac=ip_hmac(config.secret, visitor_ip())
@@ -235,33 +246,19 @@ def create_app(config, writer, limiter):
         body = text["confirmed_body"].format(email=address)
         return page("message.html", lang, title=text["confirmed_title"], body=body)
 
-    # -- unsubscribing -------------------------------------------------------------
-
     @app.get("/unsubscribe/<token>")
     def unsubscribe_page(token):
-        try:
-            address, lang = tokens.read_unsubscribe(token)
-        except InvalidToken as error:
-            return link_problem(error, tokens.guess_language(token))
-        text = TEXTS[lang]
-        return page(
-            "confirm.html",
-            lang,
-            title=text["unsubscribe_title"],
-            intro=text["unsubscribe_intro"].format(email=address),
-            button=text["unsubscribe_button"],
-            action=request.path,
-        )
+        return button_page("unsubscribe", tokens.read_unsubscribe, token)
 
     @app.post("/unsubscribe/<token>")
     def unsubscribe(token):
         # No origin check and no rate limit: RFC 8058 one-click requests come
         # from mail providers' servers, many people at a time, and the token
         # alone authorizes this harmless, idempotent change.
-        try:
-            address, lang = tokens.read_unsubscribe(token)
-        except InvalidToken as error:
-            return link_problem(error, tokens.guess_language(token))
+        owner, problem = link_owner(tokens.read_unsubscribe, token)
+        if problem:
+            return problem
+        address, lang = owner
         one_click = request.form.get("List-Unsubscribe") == "One-Click"
         try:
             writer.submit("unsubscribe", email=address, how="one-click" if one_click else "page")

@@ -16,7 +16,7 @@ from pelican import signals
 from pelican.contents import Article, Static
 from pelican.readers import Readers
 
-from i18n import links
+from i18n import links, written_items
 from site_data.problems import Problem, abort, did_you_mean, relative
 
 # Metadata an editor may write in a Markdown file's header.
@@ -197,21 +197,6 @@ def check_terms(article, data):
 
 
 # Checks across files ------------------------------------------------------
-
-
-def written_items(generators):
-    items = []
-    for generator in generators:
-        for attr in (
-            "articles",
-            "hidden_articles",
-            "drafts",
-            "pages",
-            "hidden_pages",
-            "draft_pages",
-        ):
-            items.extend(getattr(generator, attr, []) or [])
-    return items
 
 
 def check_addresses(items):

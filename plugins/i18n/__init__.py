@@ -216,24 +216,29 @@ def choose_page_versions(generator):
         choose_versions(generator, originals, translations, "PAGE_ORDER_BY")
 
 
+# Where Pelican's generators keep what they write, drafts and hidden items included.
+ITEM_LISTS = ("articles", "hidden_articles", "drafts", "pages", "hidden_pages", "draft_pages")
+
+
+def written_items(generators):
+    """Every article and page the generators of this run write."""
+    return [
+        item
+        for generator in generators
+        for attr in ITEM_LISTS
+        for item in getattr(generator, attr, None) or []
+    ]
+
+
 def keep_urls(generators):
     """Every page and article has its final address now; keep it.
 
     Pelican works an item's URL out again (a dozen string operations) each
     time a template asks for it, and list pages ask for it often.
     """
-    for generator in generators:
-        for attr in (
-            "articles",
-            "hidden_articles",
-            "drafts",
-            "pages",
-            "hidden_pages",
-            "draft_pages",
-        ):
-            for item in getattr(generator, attr, None) or []:
-                if not hasattr(item, "override_url"):
-                    item.override_url = item.url
+    for item in written_items(generators):
+        if not hasattr(item, "override_url"):
+            item.override_url = item.url
 
 
 def build_other_languages(pelican):

@@ -64,6 +64,16 @@ def fill(page, email, name="Maria Rossi"):
     page.check("#nl-consent")
 
 
+def send_as_a_person(page):
+    """Submit after the time trap (1 s here): a person takes longer than a bot."""
+    page.wait_for_timeout(1100)
+    page.click("form[data-newsletter] button[type=submit]")
+
+
+def wait_for_status(page, text):
+    page.locator("[data-newsletter-status]").filter(has_text=text).wait_for()
+
+
 @pytest.mark.parametrize(
     ("lang", "start", "thanks"),
     [("it", "/eventi/", "/newsletter/grazie/"), ("en", "/en/events/", "/en/newsletter/thank-you/")],
@@ -120,10 +130,8 @@ def test_sign_up_in_place_with_javascript(live, browser, smtp_sink):
     page.goto(site.url + "/")
     assert page.input_value("input[name=ts]") != ""  # the time trap is armed
     fill(page, address)
-    page.wait_for_timeout(1100)  # a person takes longer than the time trap
-    page.click("form[data-newsletter] button[type=submit]")
-    status = page.locator("[data-newsletter-status]")
-    status.filter(has_text=TEXTS["it"]["signup_ok"]).wait_for()
+    send_as_a_person(page)
+    wait_for_status(page, TEXTS["it"]["signup_ok"])
     assert page.url == site.url + "/"
     assert page.input_value("#nl-email") == ""  # the form is ready for someone else
     wait_until(lambda: service.subscriber(address), message="the sign-up to be stored")
@@ -138,8 +146,7 @@ def test_errors_from_the_service_are_shown_at_the_field(live, browser):
     page.goto(site.url + "/en/newsletter/")
     # The browser accepts this address; the service does not (no dot in the domain).
     fill(page, "maria@localhost")
-    page.wait_for_timeout(1100)
-    page.click("form[data-newsletter] button[type=submit]")
+    send_as_a_person(page)
     error = page.locator("#nl-email-error")
     error.wait_for()
     assert error.inner_text() == TEXTS["en"]["email_invalid"]
@@ -152,21 +159,34 @@ def test_errors_from_the_service_are_shown_at_the_field(live, browser):
     # Fixed and sent again, the error goes away.
     page.fill("#nl-email", "maria.fixed@example.org")
     page.click("form[data-newsletter] button[type=submit]")
-    page.locator("[data-newsletter-status]").filter(has_text=TEXTS["en"]["signup_ok"]).wait_for()
+    wait_for_status(page, TEXTS["en"]["signup_ok"])
     assert page.locator("#nl-email-error").count() == 0
     assert email.get_attribute("aria-invalid") is None
     context.close()
 
 
-def test_a_hidden_honeypot_cannot_be_reached_by_keyboard(live, browser):
-    site, _ = live
-    context = browser.new_context()
+def test_signing_up_with_the_keyboard_alone(live, browser):
+    """Tab through the form (never into the hidden honeypot), tick with Space, send with Enter."""
+    site, service = live
+    context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(site.url + "/newsletter/")
-    page.focus("#nl-email")
+    page.focus("#nl-name")
+    page.keyboard.type("Luca Bianchi")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "nl-email"
+    page.keyboard.type("keyboard.only@example.org")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "nl-consent"
     assert not page.locator("#nl-website").is_visible()
+    page.keyboard.press("Space")
+    assert page.is_checked("#nl-consent")
+    page.keyboard.press("Tab")  # the privacy notice link
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "/privacy/"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url(site.url + "/newsletter/grazie/")
+    assert service.subscriber("keyboard.only@example.org")["name"] == "Luca Bianchi"
     context.close()
 
 
