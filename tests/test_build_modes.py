@@ -2,6 +2,7 @@
 Pelican's cache or afresh, the result is the same; a failure anywhere
 publishes nothing."""
 
+import collections
 import filecmp
 import os
 import shutil
@@ -9,6 +10,7 @@ import shutil
 from sitebuild import ROOT, copy_project_sources, run_pelican
 
 FIXED_DAY = {"SOURCE_DATE_EPOCH": "1800010800"}
+MARKDOWN_EXTENSIONS = os.path.join(ROOT, "tests", "fixtures", "markdown_extensions")
 
 
 def tree(root):
@@ -79,3 +81,77 @@ def test_a_failing_language_stops_the_build_and_keeps_the_site(tmp_path):
     assert "The build of en stopped" in result.stderr
     assert (output / "index.html").read_bytes() == before
     assert not (tmp_path / "output.staging").exists()
+
+
+def add_news(content, number, langs=("it", "en")):
+    """A news article in the given languages; returns {lang: path}."""
+    paths = {}
+    for lang in langs:
+        path = os.path.join(content, "notizie", f"2026-11-{10 + number}-extra-{number}.{lang}.md")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(
+                f"Title: Extra {number} ({lang})\nDate: 2026-11-{10 + number}\n"
+                f"Slug: extra-{number}-{lang}\nCategory: progetto\n\nText {number} in {lang}.\n"
+            )
+        paths[lang] = path
+    return paths
+
+
+def parses_logged(log):
+    """[(process id, title)] of the documents parsed since the log was last cleared."""
+    if not log.exists():
+        return []
+    lines = log.read_text(encoding="utf-8").splitlines()
+    log.unlink()
+    return [tuple(line.split("\t", 1)) for line in lines]
+
+
+def logging_markdown(log):
+    from pelicanconf import MARKDOWN
+
+    options = {**MARKDOWN, "extension_configs": dict(MARKDOWN["extension_configs"])}
+    options["extension_configs"]["parse_log"] = {"path": str(log)}
+    return options
+
+
+def test_each_article_is_parsed_once_by_the_process_of_its_language(tmp_path):
+    content, data = copy_project_sources(tmp_path)
+    for number in range(1, 4):
+        add_news(content, number)
+    add_news(content, 4, langs=("it",))  # untranslated: English shows it as a fallback
+    log = tmp_path / "parses.log"
+    output = tmp_path / "output"
+    extra = {"I18N_PARALLEL": True, "SEARCH_INDEX": False, "MARKDOWN": logging_markdown(log)}
+    env = {"PYTHONPATH": MARKDOWN_EXTENSIONS}
+
+    result = run_pelican(output, content=content, data=data, extra=extra, env=env)
+    assert result.returncode == 0, result.stderr
+    article_titles = {}
+    for name in os.listdir(os.path.join(content, "notizie")):
+        with open(os.path.join(content, "notizie", name), encoding="utf-8") as handle:
+            title = handle.readline().split(":", 1)[1].strip()
+        article_titles[title] = name.split(".")[-2]
+    parsed = [(pid, title) for pid, title in parses_logged(log) if title in article_titles]
+    assert collections.Counter(title for _, title in parsed) == dict.fromkeys(article_titles, 1)
+    parsers = {
+        lang: {pid for pid, title in parsed if article_titles[title] == lang}
+        for lang in ("it", "en")
+    }
+    assert len(parsers["it"]) == len(parsers["en"]) == 1
+    assert parsers["it"] != parsers["en"]
+    # Every process still has every article: the fallback and the alternates are there.
+    english = (output / "en" / "news" / "extra-4-it" / "index.html").read_text(encoding="utf-8")
+    assert "Text 4 in it." in english
+    assert 'hreflang="it"' in (output / "en" / "news" / "extra-1-en" / "index.html").read_text(
+        encoding="utf-8"
+    )
+
+    # A rebuild parses only what changed, once.
+    edited = add_news(content, 2, langs=("en",))["en"]
+    with open(edited, "a", encoding="utf-8") as handle:
+        handle.write("\nA sentence added by the editor.\n")
+    result = run_pelican(output, content=content, data=data, extra=extra, env=env)
+    assert result.returncode == 0, result.stderr
+    assert [title for _, title in parses_logged(log)] == ["Extra 2 (en)"]
+    for page in ("en/news/extra-2-en/index.html",):
+        assert "A sentence added by the editor." in (output / page).read_text(encoding="utf-8")

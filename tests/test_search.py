@@ -72,3 +72,36 @@ def test_without_javascript_the_search_page_points_to_the_site_map(browser):
     page.click(".search-no-js a")
     assert page.url == base + "/mappa-del-sito/"
     context.close()
+
+
+LIST_FOLDERS = (
+    "notizie/tag",
+    "notizie/categoria",
+    "notizie/archivio",
+    "eventi/archivio",
+    "en/news/tag",
+    "en/news/category",
+    "en/news/archive",
+    "en/events/archive",
+)
+
+
+def test_lists_of_pages_are_left_out_of_the_index_and_the_pages_kept(site):
+    lists = [
+        os.path.join(folder, name)
+        for list_folder in LIST_FOLDERS
+        for folder, _, names in os.walk(os.path.join(site, list_folder))
+        for name in names
+        if name.endswith(".html")
+    ]
+    lists += [
+        os.path.join(site, "notizie", "index.html"),
+        os.path.join(site, "en", "news", "index.html"),
+    ]
+    assert len(lists) >= 12
+    for path in lists:
+        with open(path, encoding="utf-8") as handle:
+            assert "data-pagefind-body" not in handle.read(), path
+    for article in ("notizie/al-via-opensource14", "en/news/opensource14-gets-under-way"):
+        with open(os.path.join(site, article, "index.html"), encoding="utf-8") as handle:
+            assert "data-pagefind-body" in handle.read()

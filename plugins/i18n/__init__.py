@@ -19,8 +19,8 @@ from pelican.utils import order_content
 
 from site_data.problems import Problem, abort
 
-from . import build, links, refs
-from .formatting import Formatter, translations_for
+from . import build, links, reading, refs
+from .formatting import Formatter, markup_gettext, translations_for
 from .languages import LanguageConfigError, all_language_settings, check_languages
 from .routes import register as register_route  # noqa: F401 - for plugins
 from .routes import route_path, save_as_for
@@ -90,6 +90,7 @@ def configure_languages(pelican):
 
 def stage_output(pelican):
     global workers
+    reading.start_run()
     if is_subsite(pelican.settings) or pelican.settings.get("CHECK_ONLY"):
         return
     workers.stop()  # left by a run that stopped half-way (autoreload)
@@ -102,23 +103,28 @@ def start_other_languages(generator):
 
     The generator_init receivers of the first generator have run by now, so
     the data, SEQUENCE numbers and material catalog are in the settings.
+    Then every process parses its own language's articles and they swap
+    what they parsed (reading.py).
     """
     settings = generator.settings
+    if is_subsite(settings):
+        build.exchange_with_default_language(generator)
+        return
     if (
-        is_subsite(settings)
-        or settings.get("CHECK_ONLY")
+        settings.get("CHECK_ONLY")
         or not settings.get("I18N_PARALLEL")
         or not build.can_fork()
         or workers.running
     ):
         return
     workers.start(settings, generator.output_path)
+    workers.exchange_parsed(generator)
 
 
 def before_writing(pelican):
     """Checks passed (they stop the build before anything is written)."""
     if is_subsite(pelican.settings):
-        build.wait_for_go(pelican)
+        build.wait_for_go()
     else:
         workers.release()
 
@@ -182,7 +188,11 @@ def install_language(generator):
     env.bytecode_cache = bytecode_cache(generator)
     env.add_extension("jinja2.ext.i18n")
     translations_dir = os.path.join(settings["THEME"], "translations")
-    env.install_gettext_translations(translations_for(translations_dir, lang), newstyle=True)
+    translations = translations_for(translations_dir, lang)
+    env.install_gettext_translations(translations, newstyle=True)
+    if env.autoescape is True:
+        gettext = markup_gettext(translations)
+        env.globals.update(gettext=gettext, _=gettext)
     locale = settings["LANGUAGES"][lang].get("locale", lang)
     formatter = Formatter(locale, settings.get("TIMEZONE"))
     env.filters.update(formatter.filters())
@@ -263,6 +273,7 @@ def build_other_languages(pelican):
 
 def register():
     signals.initialized.connect(configure_languages)
+    signals.readers_init.connect(reading.use_exchanged_reader)
     signals.get_generators.connect(stage_output)
     signals.content_object_init.connect(prepare_content)
     signals.generator_init.connect(install_language)

@@ -27,6 +27,7 @@ import hashlib
 import multiprocessing
 import os
 import shutil
+import subprocess
 import sys
 import traceback
 
@@ -34,6 +35,8 @@ import markdown
 import pelican as pelican_package
 from blinker import signal
 from pelican import Pelican
+
+from . import reading
 
 # Sent once per build with the staging folder, after every language is written.
 site_built = signal("i18n_site_built")
@@ -45,6 +48,9 @@ collect_results = signal("i18n_collect_results")
 merge_results = signal("i18n_merge_results")
 
 GO = "go"
+
+# In another language's process: its connection to the default language's process.
+to_default_language = None
 
 
 class LanguageBuildError(SystemExit):
@@ -113,14 +119,31 @@ def discard_staging(output_path):
 
 
 def publish(staging, output_path):
-    """Swap the finished staging folder in place of the output folder."""
+    """Swap the finished staging folder in place of the output folder.
+
+    The previous output is renamed out of the way and deleted by a process
+    of its own: on a slow disk deleting thousands of files takes seconds,
+    and nothing needs to wait for it.
+    """
     output_path = os.path.normpath(output_path)
-    previous = output_path + ".previous"
-    shutil.rmtree(previous, ignore_errors=True)
+    retired = None
     if os.path.exists(output_path):
-        os.rename(output_path, previous)
+        retired = f"{output_path}.previous-{os.getpid()}"
+        shutil.rmtree(retired, ignore_errors=True)
+        os.rename(output_path, retired)
     os.rename(staging, output_path)
-    shutil.rmtree(previous, ignore_errors=True)
+    if retired:
+        delete_in_background(retired)
+
+
+def delete_in_background(path):
+    subprocess.Popen(
+        [sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)", path],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def other_languages(settings):
@@ -163,6 +186,28 @@ class Workers:
             theirs.close()
             self.running.append((lang, process, ours))
 
+    def exchange_parsed(self, generator):
+        """Parse this language's files, then swap them for the other languages' (reading.py).
+
+        Each other language's process sends its files first and then waits
+        for the others', so no two processes wait on each other.
+        """
+        own_lang = generator.settings["DEFAULT_LANG"]
+        batches = {own_lang: reading.parse_own_files(generator)}
+        for lang, _, connection in self.running:
+            try:
+                batches[lang] = connection.recv_bytes()
+            except EOFError:  # that process stopped; finish() says so
+                continue
+        for lang, _, connection in self.running:
+            try:
+                connection.send([data for other, data in batches.items() if other != lang])
+            except OSError:
+                continue
+        for lang, data in batches.items():
+            if lang != own_lang:
+                reading.receive(data, generator.settings)
+
     def release(self):
         """The default language's checks passed: the others may write."""
         for _, _, connection in self.running:
@@ -196,10 +241,11 @@ class Workers:
 
 def _language_process(settings, ours, theirs):
     """In a language's own process: build it, then hand back the results."""
+    global to_default_language
     ours.close()
+    to_default_language = theirs
     try:
         pelican = Pelican(settings)
-        pelican.i18n_go = theirs  # waited for before writing (see wait_for_go)
         pelican.run()
         results = {}
         collect_results.send(pelican, results=results)
@@ -216,17 +262,30 @@ def _language_process(settings, ours, theirs):
     sys.stderr.flush()
 
 
-def wait_for_go(pelican):
-    """In a language's own process: write nothing until the default language says so."""
-    connection = getattr(pelican, "i18n_go", None)
-    if connection is None:
-        return
+def _from_default_language():
     try:
-        message = connection.recv()
+        return to_default_language.recv()
     except EOFError:
-        message = None
-    if message != GO:
         # The default language's run stopped (a problem, CHECK_ONLY): quietly stop too.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def exchange_with_default_language(generator):
+    """In a language's own process: send the files parsed here, take the others'."""
+    if to_default_language is None:
+        return
+    to_default_language.send_bytes(reading.parse_own_files(generator))
+    for data in _from_default_language():
+        reading.receive(data, generator.settings)
+
+
+def wait_for_go():
+    """In a language's own process: write nothing until the default language says so."""
+    if to_default_language is None:
+        return
+    if _from_default_language() != GO:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)

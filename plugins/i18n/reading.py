@@ -1,0 +1,130 @@
+"""Each Markdown file parsed once per build, by the process of its language.
+
+Every language's run needs every content file: its own language's to write,
+the others' for alternates, fallbacks and the checks. When the languages
+build side by side (build.py), each process parses only the articles in its
+own language (files named ``<name>.<lang>.md``; files without a known
+language belong to the default language), sends what it parsed to the
+others and takes theirs in exchange. Pelican then reads every file as usual:
+its Markdown reader returns the exchanged result instead of parsing the
+file again, so what a run sees is exactly what it would have parsed itself.
+
+A file that a process did not receive (it failed to parse, or the exchange
+did not happen) is simply parsed by that process, so errors are reported as
+they always were. Files unchanged since the last build are not parsed at
+all: Pelican's reader cache has them (CACHE_CONTENT in pelicanconf.py).
+"""
+
+import io
+import os
+import pickle
+import re
+
+from pelican.readers import MarkdownReader
+
+# Parsed files received from the other languages' processes, by absolute
+# path; emptied at the start of every run (see ``start_run``).
+received = {}
+SETTINGS_ID = "settings"
+
+
+def start_run():
+    received.clear()
+
+
+class ExchangedMarkdownReader(MarkdownReader):
+    """Pelican's Markdown reader, but a file another language has parsed is not parsed again."""
+
+    def read(self, source_path):
+        exchanged = received.pop(source_path, None)
+        if exchanged is not None:
+            return exchanged
+        return super().read(source_path)
+
+
+def use_exchanged_reader(readers):
+    for extension in MarkdownReader.file_extensions:
+        if readers.reader_classes.get(extension) is MarkdownReader:
+            readers.reader_classes[extension] = ExchangedMarkdownReader
+
+
+def owner(path, settings):
+    """The language whose process parses ``path``."""
+    base = os.path.splitext(os.path.basename(path))[0]
+    match = re.match(settings["FILENAME_METADATA"], base) if settings["FILENAME_METADATA"] else None
+    lang = match.groupdict().get("lang") if match else None
+    return lang if lang in settings["LANGUAGES"] else settings["SITE_DEFAULT_LANG"]
+
+
+def files_to_parse(generator):
+    """This language's article files that Pelican's cache does not already hold."""
+    settings = generator.settings
+    lang = settings["DEFAULT_LANG"]
+    readers = generator.readers
+    paths = []
+    for relative in sorted(
+        generator.get_files(settings["ARTICLE_PATHS"], exclude=settings["ARTICLE_EXCLUDES"])
+    ):
+        path = os.path.abspath(os.path.join(generator.path, relative))
+        reader = readers.readers.get(os.path.splitext(path)[1][1:])
+        if not isinstance(reader, ExchangedMarkdownReader) or owner(path, settings) != lang:
+            continue
+        if readers.get_cached_data(path, None) is None:
+            paths.append(path)
+    return paths
+
+
+def parse_own_files(generator):
+    """Parse this language's files, keep them for this run, and pack them for the others.
+
+    Files that fail to parse are left out: Pelican reads them again and
+    reports the error.
+    """
+    readers = generator.readers.readers
+    parsed = {}
+    for path in files_to_parse(generator):
+        try:
+            parsed[path] = readers[os.path.splitext(path)[1][1:]].read(path)
+        except Exception:  # noqa: BLE001 - reported when Pelican reads it
+            continue
+    received.update(parsed)
+    return pack(parsed, generator.settings)
+
+
+# Metadata holds Pelican objects (tags, categories) that keep the settings of
+# the run that made them, and each language has its own URL settings: they
+# travel without them and take the receiving run's settings on arrival.
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, file, settings):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.settings = settings
+
+    def persistent_id(self, obj):
+        return SETTINGS_ID if obj is self.settings else None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file, settings):
+        super().__init__(file)
+        self.settings = settings
+
+    def persistent_load(self, pid):
+        if pid != SETTINGS_ID:
+            raise pickle.UnpicklingError(f"unknown reference {pid!r}")
+        return self.settings
+
+
+def pack(parsed, settings):
+    buffer = io.BytesIO()
+    _Pickler(buffer, settings).dump(parsed)
+    return buffer.getvalue()
+
+
+def unpack(data, settings):
+    return _Unpickler(io.BytesIO(data), settings).load()
+
+
+def receive(data, settings):
+    received.update(unpack(data, settings))
