@@ -9,6 +9,7 @@ import zoneinfo
 
 import pytest
 import yaml
+from events import calendar as event_feeds
 from icalendar import Calendar
 
 from htmlpage import read_page
@@ -310,3 +311,19 @@ def test_uids_are_stable_and_sequence_counts_edits(tmp_path):
     events[0]["title"]["en"] = "Informational meeting, new title"
     events_file.write_text(yaml.safe_dump(events, allow_unicode=True))
     assert build(output, data)[0]["incontro-lodi-marzo@opensource14"] == 2
+
+
+def test_the_state_a_build_remembers_is_what_its_feed_says(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURE_DATA, data)
+    output = tmp_path / "output"
+    build(output, data)
+    feed_path = output / "eventi" / "calendario.ics"
+    (memo,) = (tmp_path / "output.cache" / "it").glob(f"*/{event_feeds.MEMO_FILE}")
+    parsed = event_feeds.previous_state(feed_path)
+    assert len(parsed) > 3
+    assert event_feeds.previous_state(feed_path, memo.parent) == parsed
+    # A feed that is not the one remembered is read from the feed itself.
+    feed_path.write_bytes(feed_path.read_bytes().replace(b"SEQUENCE:0", b"SEQUENCE:7", 1))
+    changed = event_feeds.previous_state(feed_path, memo.parent)
+    assert changed == event_feeds.previous_state(feed_path) != parsed

@@ -12,11 +12,36 @@ from browser import StaticServer, launch
 pytestmark = pytest.mark.browser
 
 
-def test_one_index_per_language(site):
-    with open(os.path.join(site, "pagefind", "pagefind-entry.json"), encoding="utf-8") as handle:
-        entry = json.load(handle)
-    assert set(entry["languages"]) == {"it", "en"}
-    assert all(language["page_count"] > 20 for language in entry["languages"].values())
+def bundle_entry(site, *folder):
+    with open(os.path.join(site, *folder, "pagefind-entry.json"), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@pytest.mark.parametrize(
+    ("lang", "prefix", "news"), [("it", (), "notizie"), ("en", ("en",), "news")]
+)
+def test_each_language_has_its_own_bundles_for_news_and_the_rest(site, lang, prefix, news):
+    pages = bundle_entry(site, *prefix, "pagefind")
+    assert set(pages["languages"]) == {lang}
+    assert pages["languages"][lang]["page_count"] > 20
+    articles = bundle_entry(site, *prefix, "pagefind-news")
+    assert set(articles["languages"]) == {lang}
+    news_pages = 0
+    for folder, _, names in os.walk(os.path.join(site, *prefix, news)):
+        for name in names:
+            if name.endswith(".html"):
+                with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                    news_pages += "data-pagefind-body" in handle.read()
+    assert articles["languages"][lang]["page_count"] == news_pages >= 1
+    # Each page is in one bundle only: the news are not in the main one.
+    with open(
+        os.path.join(site, *prefix, "cerca" if lang == "it" else "search", "index.html"),
+        encoding="utf-8",
+    ) as handle:
+        search_page = handle.read()
+    expected = "/en" if lang == "en" else ""
+    assert f'data-pagefind="{expected}/pagefind/pagefind.js"' in search_page
+    assert f'data-pagefind-merge="{expected}/pagefind-news/"' in search_page
 
 
 def test_search_pages_exist_in_both_languages_and_are_not_indexed(site):
@@ -40,6 +65,7 @@ def browser(site):
     ("path", "query", "expected"),
     [
         ("/cerca/", "Q-OLAF", "/linee/linea-4/"),
+        ("/cerca/", "diciannove", "/notizie/al-via-opensource14/"),  # in the news bundle
         ("/en/search/", "conventions", "/en/art-14-conventions/"),
     ],
 )

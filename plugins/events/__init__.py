@@ -15,7 +15,7 @@ from i18n import N_, gettext_for, register_route, write_route_page
 from i18n.routes import route_path
 
 from . import calendar, jsonld
-from .schedule import Schedule
+from .schedule import Schedule, is_dated
 
 UID_DOMAIN = "opensource14"
 # Past events per archive page (EVENTS_ARCHIVE_PAGE_SIZE), to keep pages light.
@@ -47,7 +47,9 @@ def number_edits(generator):
         return
     site_lang = settings["SITE_DEFAULT_LANG"]
     feed = route_path("events_calendar", site_lang, settings["LANGUAGES"], site_lang)
-    previous = calendar.previous_state(os.path.join(settings["OUTPUT_PATH"], feed))
+    previous = calendar.previous_state(
+        os.path.join(settings["OUTPUT_PATH"], feed), settings.get("CACHE_PATH")
+    )
     settings["EVENT_SEQUENCES"] = calendar.sequences(data.events, previous, UID_DOMAIN)
     generator.context["EVENT_SEQUENCES"] = settings["EVENT_SEQUENCES"]
 
@@ -166,13 +168,22 @@ class EventPagesGenerator(Generator):
         def write(route, ics, **params):
             calendar.write(os.path.join(self.output_path, self.address(route, **params)), ics)
 
-        write("events_calendar", feeds.calendar(data.events))
+        every_event = feeds.calendar(data.events)
+        write("events_calendar", every_event)
+        if not self.settings.get("I18N_SUBSITE") and self.settings.get("CACHE_PATH"):
+            calendar.remember_state(
+                self.settings["CACHE_PATH"],
+                every_event,
+                data.events,
+                feeds.sequence_numbers,
+                UID_DOMAIN,
+            )
         for territory in data.territories:
             name = f"{self.settings['SITENAME']} – {gettext(N_('Events'))} – {territory.name.get(self.settings['DEFAULT_LANG'])}"
             events = [event for event in data.events if event.territory == territory.id]
             write("territory_calendar", feeds.calendar(events, name), id=territory.id)
         for event in data.events:
-            if event.start is not None and event.status != "tba":
+            if is_dated(event):
                 write(
                     "event_ics",
                     feeds.calendar([event], str(event.title.get(feeds.lang))),

@@ -17,6 +17,8 @@ from pydantic import BaseModel
 
 from site_data.schema import LocalizedText
 
+from .schedule import is_dated
+
 HASH_PROPERTY = "X-OPENSOURCE14-CONTENT-HASH"
 CALENDAR_END = b"END:VCALENDAR\r\n"
 STATUSES = {"scheduled": "CONFIRMED", "cancelled": "CANCELLED", "postponed": "TENTATIVE"}
@@ -44,12 +46,24 @@ def uid(event, domain):
     return f"{event.id}@{domain}"
 
 
-def previous_state(path):
-    """{uid: (hash, sequence)} from a feed written by an earlier build."""
+def previous_state(path, memo_folder=None):
+    """{uid: (hash, sequence)} from a feed written by an earlier build.
+
+    Parsing a large feed takes seconds, so the build that wrote it also left
+    its state in ``memo_folder`` (see ``remember_state``), under the feed's
+    own hash: used only if the feed is exactly the one it describes.
+    """
     try:
         with open(path, "rb") as handle:
-            calendar = Calendar.from_ical(handle.read())
-    except (OSError, ValueError):
+            feed = handle.read()
+    except OSError:
+        return {}
+    memo = _memo(memo_folder)
+    if memo and memo.get("feed") == hashlib.sha256(feed).hexdigest():
+        return {key: (value[0], value[1]) for key, value in memo["state"].items()}
+    try:
+        calendar = Calendar.from_ical(feed)
+    except ValueError:
         return {}
     state = {}
     for component in calendar.walk("VEVENT"):
@@ -58,6 +72,31 @@ def previous_state(path):
             int(component.get("SEQUENCE", 0)),
         )
     return state
+
+
+MEMO_FILE = "calendar-state.json"
+
+
+def _memo(folder):
+    if not folder:
+        return None
+    try:
+        with open(os.path.join(folder, MEMO_FILE), encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def remember_state(folder, feed, events, sequence_numbers, domain):
+    """Leave the state of a feed just written where ``previous_state`` looks first."""
+    state = {
+        uid(event, domain): [content_hash(event), sequence_numbers.get(event.id, 0)]
+        for event in events
+        if is_dated(event)
+    }
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, MEMO_FILE), "w", encoding="utf-8") as handle:
+        json.dump({"feed": hashlib.sha256(feed).hexdigest(), "state": state}, handle)
 
 
 def sequences(events, previous, domain):
@@ -112,7 +151,7 @@ class FeedWriter:
         calendar.add("x-wr-calname", name or self.name)
         body, tzids = [], set()
         for event in events:
-            if event.start is not None and event.status != "tba":
+            if is_dated(event):
                 text, used = self._event_ical(event)
                 body.append(text)
                 tzids |= used

@@ -5,6 +5,8 @@ import json
 
 from markupsafe import Markup
 
+from .schedule import is_dated
+
 EVENT_STATUS = {
     "scheduled": "https://schema.org/EventScheduled",
     "cancelled": "https://schema.org/EventCancelled",
@@ -32,7 +34,7 @@ def event_data(event, lang, url, organizer, territory_name, province_code):
         ),
         "organizer": {"@type": "Organization", "name": organizer},
     }
-    if event.start is not None and event.status != "tba":
+    if is_dated(event):
         data["startDate"] = _when(event.start)
         if event.end is not None:
             data["endDate"] = _when(event.end)

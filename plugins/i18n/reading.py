@@ -20,7 +20,10 @@ import os
 import pickle
 import re
 
+from markdown import Markdown
+from markdown.preprocessors import Preprocessor
 from pelican.readers import MarkdownReader
+from pelican.utils import pelican_open
 
 # Parsed files received from the other languages' processes, by absolute
 # path; emptied at the start of every run (see ``start_run``).
@@ -33,13 +36,43 @@ def start_run():
 
 
 class ExchangedMarkdownReader(MarkdownReader):
-    """Pelican's Markdown reader, but a file another language has parsed is not parsed again."""
+    """Pelican's Markdown reader, but a file another language has parsed is not parsed again.
+
+    It also keeps its Markdown converters from one file to the next (reset
+    in between, as Markdown allows) instead of building new ones for every
+    file, which costs about as much as parsing a short article.
+    """
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self._documents = self._fields = None
 
     def read(self, source_path):
         exchanged = received.pop(source_path, None)
         if exchanged is not None:
             return exchanged
-        return super().read(source_path)
+        if self._documents is None:
+            self._documents = Markdown(**self.settings["MARKDOWN"])
+            self._fields = Markdown(**self.settings["MARKDOWN"])
+        self._source_path = source_path
+        self._md = self._documents.reset()
+        with pelican_open(source_path) as text:
+            content = self._md.convert(text)
+        meta = getattr(self._md, "Meta", None)
+        if meta is None:
+            return content, {}
+        # Pelican converts formatted fields (Summary) with self._md after taking
+        # its "meta" preprocessor away: hand it the second converter, with a
+        # "meta" entry to take away (it is never run).
+        self._md = self._fields
+        if "meta" not in self._fields.preprocessors:
+            self._fields.preprocessors.register(_Unused(), "meta", 0)
+        return content, self._parse_metadata(meta)
+
+
+class _Unused(Preprocessor):
+    def run(self, lines):  # pragma: no cover - removed before any conversion
+        return lines
 
 
 def use_exchanged_reader(readers):

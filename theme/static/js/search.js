@@ -19,8 +19,17 @@
 
   function load() {
     if (!pagefind) {
+      // This language's pages are in several bundles (see plugins/search): the first
+      // one is loaded, the others merged into it. Their pages' addresses start at
+      // the site's root, not at the bundle's folder.
+      var others = (form.dataset.pagefindMerge || "").split(" ").filter(Boolean);
+      var root = { baseUrl: form.dataset.pagefindBase };
       pagefind = import(form.dataset.pagefind).then(function (module) {
-        return module.options({}).then(function () { return module; });
+        return module.options(root)
+          .then(function () {
+            return Promise.all(others.map(function (bundle) { return module.mergeIndex(bundle, root); }));
+          })
+          .then(function () { return module; });
       });
     }
     return pagefind;

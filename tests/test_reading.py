@@ -1,0 +1,59 @@
+"""The i18n plugin's Markdown reader gives exactly what Pelican's own gives,
+though it keeps its converters from one file to the next (plugins/i18n/reading.py)."""
+
+import glob
+import os
+
+import pytest
+from pelican.readers import MarkdownReader
+from pelican.settings import read_settings
+
+from i18n.reading import ExchangedMarkdownReader
+from sitebuild import ROOT
+
+FILES = sorted(
+    glob.glob(os.path.join(ROOT, "content", "**", "*.md"), recursive=True)
+    + glob.glob(os.path.join(ROOT, "tests", "fixtures", "**", "*.md"), recursive=True)
+)
+
+
+def comparable(result):
+    content, metadata = result
+    return content, {
+        name: [str(item) for item in value] if isinstance(value, list) else str(value)
+        for name, value in metadata.items()
+    }
+
+
+def read(reader, path):
+    try:
+        return comparable(reader.read(path))
+    except Exception as error:  # noqa: BLE001 - a file that fails must fail the same way
+        return type(error).__name__, str(error)
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return read_settings(os.path.join(ROOT, "pelicanconf.py"))
+
+
+def test_one_reader_for_every_file_reads_each_as_a_new_one_would(settings):
+    assert len(FILES) > 20
+    shared = ExchangedMarkdownReader(settings)
+    # Twice over, so every file is also read after every other one.
+    for path in FILES + FILES:
+        assert read(shared, path) == read(MarkdownReader(settings), path), path
+
+
+def test_nothing_from_one_file_leaks_into_the_next(settings):
+    folder = os.path.join(ROOT, "tests", "fixtures", "markdown_state")
+    shared = ExchangedMarkdownReader(settings)
+    first, _ = shared.read(os.path.join(folder, "a.it.md"))
+    assert "La nota del primo file" in first
+    assert "<abbr" in first
+    second, metadata = shared.read(os.path.join(folder, "b.it.md"))
+    assert "La nota del primo file" not in second
+    assert "<abbr" not in second
+    assert "example.org" not in second
+    assert 'id="introduzione"' in second  # heading ids start afresh
+    assert "summary" not in metadata
