@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from browser import StaticServer, launch
+from sitebuild import copy_project_sources, run_pelican
 
 pytestmark = pytest.mark.browser
 
@@ -131,3 +132,35 @@ def test_lists_of_pages_are_left_out_of_the_index_and_the_pages_kept(site):
     for article in ("notizie/al-via-opensource14", "en/news/opensource14-gets-under-way"):
         with open(os.path.join(site, article, "index.html"), encoding="utf-8") as handle:
             assert "data-pagefind-body" in handle.read()
+
+
+def test_a_rebuild_reuses_the_bundles_whose_pages_did_not_change(tmp_path):
+    content, data = copy_project_sources(tmp_path)
+    output = tmp_path / "output"
+    assert run_pelican(output, content=content, data=data).returncode == 0
+    bundles = ("pagefind", "pagefind-news", "en/pagefind", "en/pagefind-news")
+
+    def identity():
+        return {
+            bundle: (
+                (output / bundle / "input.sha256").read_text(),
+                (output / bundle / "pagefind-entry.json").stat().st_ino,
+            )
+            for bundle in bundles
+        }
+
+    first = identity()
+    assert run_pelican(output, content=content, data=data).returncode == 0
+    assert identity() == first  # the same files, linked from the previous output
+
+    article = os.path.join(content, "notizie", "2026-11-25-al-via-opensource14.en.md")
+    with open(article, "a", encoding="utf-8") as handle:
+        handle.write("\nThe word quokkatron is new.\n")
+    result = run_pelican(output, content=content, data=data)
+    assert result.returncode == 0, result.stderr
+    after = identity()
+    assert after["en/pagefind-news"][0] != first["en/pagefind-news"][0]
+    assert after["en/pagefind-news"][1] != first["en/pagefind-news"][1]
+    assert after["pagefind-news"] == first["pagefind-news"]  # Italian news unchanged
+    entry = bundle_entry(output, "en", "pagefind-news")
+    assert entry["languages"]["en"]["page_count"] == 1

@@ -10,12 +10,19 @@ search page merges them. Pagefind holds everything it indexes in memory at
 once; split this way, and run one after the other, no run holds more than a
 part of one language, so the build's memory stays bounded as the news grow
 (docs/performance.md).
+
+A bundle whose pages are byte for byte those the previous build indexed is
+taken from the previous output instead of being made again: each bundle
+keeps the digest of what it indexed in ``input.sha256``.
 """
 
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib import metadata
 
 from pelican import signals
 from pelican.generators import Generator
@@ -25,6 +32,7 @@ from i18n.routes import language_prefix
 
 BUNDLE = "pagefind"
 NEWS_BUNDLE = "pagefind-news"
+INPUT_DIGEST = "input.sha256"
 
 
 class SearchError(RuntimeError):
@@ -36,7 +44,37 @@ class Bundle:
     """One Pagefind run: the pages it indexes and the folder it writes."""
 
     folder: str  # site-relative, e.g. "en/pagefind"
-    glob: str
+    roots: tuple = ()  # site-relative folders and HTML files it indexes
+
+    @property
+    def glob(self):
+        patterns = [root if root.endswith(".html") else f"{root}/**/*.html" for root in self.roots]
+        return "{" + ",".join(patterns) + "}"
+
+    def pages(self, site):
+        """The HTML files the glob takes in, site-relative, sorted."""
+        found = []
+        for root in self.roots:
+            path = os.path.join(site, root)
+            if root.endswith(".html"):
+                found += [root] if os.path.isfile(path) else []
+                continue
+            for folder, _, names in os.walk(path):
+                found += [
+                    os.path.relpath(os.path.join(folder, name), site).replace(os.sep, "/")
+                    for name in names
+                    if name.endswith(".html")
+                ]
+        return sorted(found)
+
+    def input_digest(self, site):
+        """What Pagefind would be given: its version, the glob and every page."""
+        digest = hashlib.sha256()
+        digest.update(f"{metadata.version('pagefind_bin')}\n{self.glob}\n".encode())
+        for page in self.pages(site):
+            with open(os.path.join(site, page), "rb") as handle:
+                digest.update(f"{page}\n".encode() + hashlib.sha256(handle.read()).digest())
+        return digest.hexdigest()
 
 
 class SearchPageGenerator(Generator):
@@ -59,37 +97,27 @@ def add_generator(pelican):
 def bundles_of(lang, settings, site=None):
     """The bundles of one language, the main one first.
 
-    Without ``site`` the globs are left empty: only the folders are known
-    before the pages are written.
+    Without ``site`` only their folders are known (before the pages are written).
     """
     prefix = language_prefix(lang, settings["SITE_DEFAULT_LANG"])
     news = prefix + settings["LANGUAGES"][lang]["paths"]["news"]
-    rest = ""
-    if site is not None:
-        rest = _glob_of_the_rest(site, prefix, news, settings)
-    return [
-        Bundle(prefix + BUNDLE, rest),
-        Bundle(prefix + NEWS_BUNDLE, f"{news}/**/*.html"),
-    ]
+    rest = () if site is None else _the_rest(site, prefix, news, settings)
+    return [Bundle(prefix + BUNDLE, rest), Bundle(prefix + NEWS_BUNDLE, (news,))]
 
 
-def _glob_of_the_rest(site, prefix, news, settings):
-    """Every page of a language outside its news folder, as one Pagefind glob."""
+def _the_rest(site, prefix, news, settings):
+    """The folders and pages of a language outside its news folder."""
     other_prefixes = {
         language_prefix(lang, settings["SITE_DEFAULT_LANG"]).rstrip("/")
         for lang in settings["LANGUAGES"]
     } - {""}
     skip = other_prefixes | {news.rpartition("/")[2], BUNDLE, NEWS_BUNDLE}
     root = os.path.join(site, prefix)
-    patterns = []
-    for name in sorted(os.listdir(root)):
-        if name in skip:
-            continue
-        if os.path.isdir(os.path.join(root, name)):
-            patterns.append(f"{prefix}{name}/**/*.html")
-        elif name.endswith(".html"):
-            patterns.append(f"{prefix}{name}")
-    return "{" + ",".join(patterns) + "}"
+    return tuple(
+        prefix + name
+        for name in sorted(os.listdir(root))
+        if name not in skip and (os.path.isdir(os.path.join(root, name)) or name.endswith(".html"))
+    )
 
 
 def run_pagefind(site, bundle):
@@ -120,9 +148,36 @@ def build_index(pelican, output_path):
     settings = pelican.settings
     if settings.get("SEARCH_INDEX", True) is False:
         return
+    previous_site = settings["OUTPUT_PATH"]
     for lang in settings["LANGUAGES"]:
         for bundle in bundles_of(lang, settings, site=output_path):
-            run_pagefind(output_path, bundle)
+            digest = bundle.input_digest(output_path)
+            if not reuse_previous(bundle, digest, previous_site, output_path):
+                run_pagefind(output_path, bundle)
+                with open(os.path.join(output_path, bundle.folder, INPUT_DIGEST), "w") as handle:
+                    handle.write(digest + "\n")
+
+
+def reuse_previous(bundle, digest, previous_site, site):
+    """Link the previous build's bundle into this one if it indexed the same pages."""
+    previous = os.path.join(previous_site, bundle.folder)
+    try:
+        with open(os.path.join(previous, INPUT_DIGEST)) as handle:
+            if handle.read().strip() != digest:
+                return False
+        # Links, not copies: a build never changes a file once written.
+        shutil.copytree(previous, os.path.join(site, bundle.folder), copy_function=_link_or_copy)
+    except OSError:
+        shutil.rmtree(os.path.join(site, bundle.folder), ignore_errors=True)
+        return False
+    return True
+
+
+def _link_or_copy(source, target):
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def register():
