@@ -226,3 +226,29 @@ def test_news_archive_is_split_into_pages_of_100(tmp_path):
             "en": "/en/news/archive/page/2/",
             "x-default": "/notizie/archivio/pagina/2/",
         }
+
+
+MAIN_NAV = re.compile(r'<nav class="main-nav"[^>]*>(.*?)</nav>', re.S)
+
+
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [
+        ("progetto/index.html", "Il progetto"),
+        ("eventi/index.html", "Eventi"),
+        ("notizie/index.html", "Notizie"),
+        ("territori/index.html", "Territori"),
+        ("en/events/index.html", "Events"),
+        ("en/project/index.html", "The project"),
+        ("notizie/al-via-opensource14/index.html", None),
+        ("index.html", None),
+        ("en/index.html", None),
+    ],
+)
+def test_the_main_menu_marks_the_page_it_leads_to(site, path, current):
+    # The menu is rendered once per language and current entry: each page must
+    # still get its own.
+    with open(os.path.join(site, path), encoding="utf-8") as handle:
+        nav = MAIN_NAV.search(handle.read()).group(1)
+    marked = re.findall(r'aria-current="page"[^>]*>([^<]+)<', nav)
+    assert marked == ([current] if current else [])

@@ -197,6 +197,8 @@ def install_language(generator):
     formatter = Formatter(locale, settings.get("TIMEZONE"))
     env.filters.update(formatter.filters())
     env.globals.update(
+        once=rendered_once(),
+        menu_position=menu_position,
         LANG=lang,
         alternates=pass_context(refs.alternates),
         canonical=pass_context(refs.canonical),
@@ -358,6 +360,34 @@ def url(ctx, name, **params):
         name, ctx["DEFAULT_LANG"], ctx["LANGUAGES"], ctx["SITE_DEFAULT_LANG"], **params
     )
     return refs.absolute(path, ctx)
+
+
+def rendered_once():
+    """``{% call once(key…) %}…{% endcall %}``: the block is rendered for the first
+    page with that key only, and its HTML reused for the others.
+
+    For the parts of every page that depend on nothing but the language being
+    built and the key (the footer, the main menu with its current entry):
+    rendering them again and again was most of the cost of a page.
+    """
+    rendered = {}
+
+    def once(*key, caller):
+        if key not in rendered:
+            rendered[key] = caller()
+        return rendered[key]
+
+    return once
+
+
+@pass_context
+def menu_position(ctx, setting, this_url):
+    """Which entry of a menu (MAIN_MENU, FOOTER_LINKS) leads to ``this_url``, or -1."""
+    for position, (kind, key) in enumerate(ctx[setting]):
+        href = f"{ctx['SITEURL']}/{content(ctx, key).url}" if kind == "page" else url(ctx, kind)
+        if href == this_url:
+            return position
+    return -1
 
 
 @pass_context
