@@ -1,6 +1,6 @@
 """How fast the site builds, against plain Pelican on the same number of pages.
 
-    .venv/bin/python benchmarks/build.py [--scales 1 2 4] [--skip-plain]
+    .venv/bin/python benchmarks/build.py [--scales 1 2 4] [--repeat 3] [--skip-plain]
 
 For each scale it generates a synthetic site (at 1x: 2,000 news articles in
 both languages, 1,000 events, 12 territories, 200 materials) into a
@@ -10,12 +10,20 @@ articles. It prints both times, both peak memories and their ratio, then the
 time of a rebuild after editing one event and one article. Everything is
 measured in this one run; nothing is compared with figures from elsewhere.
 
+With ``--repeat N`` every build is made N times, the project's and plain
+Pelican's taking turns, and the median time is used: on a shared machine
+one build in a row can take a third longer than the next. Each build starts
+once the previous one's old output has been deleted (the project deletes it
+in the background after it returns), so no build runs beside another.
+
 Targets: full build <= 1.2x plain Pelican; 4x content <= 4.4x the time;
 rebuild after one edit <= 25% of a cold build; peak memory <= 1 GB at 4x.
 """
 
 import argparse
+import glob
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -106,7 +114,17 @@ def build_project(folder, content, data, output):
         "-e",
         f'DATA_PATH="{data}"',
     ]
+    wait_for_deletions(output)
     return measured(command, ROOT)
+
+
+def wait_for_deletions(output, timeout=300):
+    """Until the old outputs the previous build left to delete are gone."""
+    deadline = time.monotonic() + timeout
+    while glob.glob(f"{glob.escape(os.path.normpath(output))}.previous-*"):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"old outputs beside {output} are still there after {timeout} s")
+        time.sleep(0.2)
 
 
 def build_plain(folder, content, config, output):
@@ -136,6 +154,7 @@ def edit_article(content):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--skip-plain", action="store_true")
     args = parser.parse_args()
     cold = {}
@@ -143,34 +162,52 @@ def main():
         for scale in args.scales:
             folder = os.path.join(tmp, f"x{scale}")
             content, data = make_site(folder, scale)
-            output = os.path.join(folder, "output")
-            seconds, memory = build_project(folder, content, data, output)
+            plain_folder = os.path.join(tmp, f"plain{scale}")
+            plain_content, config = make_plain_site(plain_folder, scale)
+            project_runs, plain_runs = [], []
+            for attempt in range(args.repeat):  # taking turns, so both see the same machine
+                output = os.path.join(folder, f"output{attempt}")
+                project_runs.append(build_project(folder, content, data, output))
+                if not args.skip_plain:
+                    plain_output = os.path.join(plain_folder, f"output{attempt}")
+                    plain_runs.append(
+                        build_plain(plain_folder, plain_content, config, plain_output)
+                    )
+            seconds = statistics.median(run[0] for run in project_runs)
+            memory = max(run[1] for run in project_runs)
             cold[scale] = seconds
-            pages = count_pages(output)
-            line = f"{scale}x: project {seconds:6.1f} s, {memory:6.0f} MiB, {pages} pages"
-            if not args.skip_plain:
-                plain_folder = os.path.join(tmp, f"plain{scale}")
-                plain_content, config = make_plain_site(plain_folder, scale)
-                plain_output = os.path.join(plain_folder, "output")
-                plain_seconds, plain_memory = build_plain(
-                    plain_folder, plain_content, config, plain_output
-                )
+            line = (
+                f"{scale}x: project {seconds:6.1f} s, {memory:6.0f} MiB, "
+                f"{count_pages(output)} pages"
+            )
+            if plain_runs:
+                plain_seconds = statistics.median(run[0] for run in plain_runs)
+                plain_memory = max(run[1] for run in plain_runs)
                 line += (
                     f" | plain Pelican {plain_seconds:6.1f} s, {plain_memory:6.0f} MiB, "
                     f"{count_pages(plain_output)} pages"
                     f" | ratio {seconds / plain_seconds:.2f}x (target <= 1.20x)"
                 )
+            if args.repeat > 1:
+                line += f" | medians of {args.repeat}: " + ", ".join(
+                    f"{run[0]:.1f}" for run in project_runs
+                )
+                if plain_runs:
+                    line += " vs " + ", ".join(f"{run[0]:.1f}" for run in plain_runs)
             print(line, flush=True)
             if scale == args.scales[0]:
-                edit_event(data)
-                after_event, _ = build_project(folder, content, data, output)
-                edit_article(content)
-                after_article, _ = build_project(folder, content, data, output)
+                rebuilds = {"event": [], "article": []}
+                for _ in range(args.repeat):
+                    edit_event(data)
+                    rebuilds["event"].append(build_project(folder, content, data, output)[0])
+                    edit_article(content)
+                    rebuilds["article"].append(build_project(folder, content, data, output)[0])
+                event = statistics.median(rebuilds["event"])
+                article = statistics.median(rebuilds["article"])
                 print(
-                    f"{scale}x: rebuild after one event edit {after_event:.1f} s "
-                    f"({after_event / seconds:.0%} of cold), after one article edit "
-                    f"{after_article:.1f} s ({after_article / seconds:.0%} of cold; "
-                    f"target <= 25%)",
+                    f"{scale}x: rebuild after one event edit {event:.1f} s "
+                    f"({event / seconds:.0%} of cold), after one article edit "
+                    f"{article:.1f} s ({article / seconds:.0%} of cold; target <= 25%)",
                     flush=True,
                 )
     if 1 in cold and 4 in cold:
