@@ -164,3 +164,23 @@ def test_a_rebuild_reuses_the_bundles_whose_pages_did_not_change(tmp_path):
     assert after["pagefind-news"] == first["pagefind-news"]  # Italian news unchanged
     entry = bundle_entry(output, "en", "pagefind-news")
     assert entry["languages"]["en"]["page_count"] == 1
+
+
+def test_a_site_without_news_builds_and_searches_its_other_pages(browser, tmp_path):
+    content, data = copy_project_sources(tmp_path)
+    for name in os.listdir(os.path.join(content, "notizie")):
+        os.remove(os.path.join(content, "notizie", name))
+    output = tmp_path / "output"
+    result = run_pelican(output, content=content, data=data)
+    assert result.returncode == 0, result.stderr
+    assert not (output / "pagefind-news").exists()
+    assert (output / "pagefind" / "pagefind-entry.json").exists()
+    _, chromium = browser
+    with StaticServer(str(output)) as server:
+        context = chromium.new_context()
+        page = context.new_page()
+        page.goto(server.url + "/cerca/?q=Q-OLAF")
+        page.wait_for_selector("#search-results li a", timeout=15000)
+        links = [a.get_attribute("href") for a in page.query_selector_all("#search-results a")]
+        assert "/linee/linea-4/" in links
+        context.close()

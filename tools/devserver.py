@@ -10,6 +10,7 @@ so a mistake is reported and the previous build stays online until fixed.
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -59,6 +60,8 @@ def main(argv=None):
         f"and {args.settings} (Ctrl-C to stop)",
         flush=True,
     )
+    # Stopped with kill rather than Ctrl-C, still stop the sign-up service.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     paths = [path for path in [*WATCHED, args.settings] if os.path.exists(path)]
     site_url = f"http://{args.host}:{args.port}"
     try:

@@ -68,25 +68,27 @@ class Bundle:
         return sorted(found)
 
     def input_digest(self, site):
-        """What Pagefind would be given: its version, the glob and every page."""
+        """What Pagefind would be given (its version, the glob and every page), or
+        None when none of the pages has anything to index."""
         digest = hashlib.sha256()
         digest.update(f"{metadata.version('pagefind_bin')}\n{self.glob}\n".encode())
+        indexable = False
         for page in self.pages(site):
             with open(os.path.join(site, page), "rb") as handle:
-                digest.update(f"{page}\n".encode() + hashlib.sha256(handle.read()).digest())
-        return digest.hexdigest()
+                text = handle.read()
+            indexable = indexable or b"data-pagefind-body" in text
+            digest.update(f"{page}\n".encode() + hashlib.sha256(text).digest())
+        return digest.hexdigest() if indexable else None
 
 
 class SearchPageGenerator(Generator):
     def generate_output(self, writer):
+        main, news = bundles_of(self.settings["DEFAULT_LANG"], self.settings)
+        # Without articles there is no news bundle (see build_index), and Pagefind
+        # stops searching altogether if asked to merge a bundle that is not there.
+        bundles = [main, news] if self.context.get("articles") else [main]
         write_route_page(
-            self,
-            writer,
-            "search",
-            "search",
-            search_bundles=[
-                bundle.folder for bundle in bundles_of(self.settings["DEFAULT_LANG"], self.settings)
-            ],
+            self, writer, "search", "search", search_bundles=[bundle.folder for bundle in bundles]
         )
 
 
@@ -152,6 +154,8 @@ def build_index(pelican, output_path):
     for lang in settings["LANGUAGES"]:
         for bundle in bundles_of(lang, settings, site=output_path):
             digest = bundle.input_digest(output_path)
+            if digest is None:  # nothing to index (no news yet, say)
+                continue
             if not reuse_previous(bundle, digest, previous_site, output_path):
                 run_pagefind(output_path, bundle)
                 with open(os.path.join(output_path, bundle.folder, INPUT_DIGEST), "w") as handle:

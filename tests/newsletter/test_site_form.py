@@ -245,3 +245,44 @@ def test_make_serve_runs_the_service_beside_the_site(site, tmp_path):
         server.wait(timeout=20)
     # Stopping the site stops the service too.
     wait_until(lambda: post() is None, timeout=20, message="the service to stop")
+
+
+def test_make_devserver_builds_the_form_for_the_service_it_runs(tmp_path):
+    """`make devserver` passes its service's address to every build it makes."""
+    site_port, service_port = free_port(), free_port()
+    output = tmp_path / "output"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_"))},
+        "NEWSLETTER_DB": str(tmp_path / "data" / "newsletter.sqlite3"),
+    }
+    command = [sys.executable, os.path.join(ROOT, "tools", "devserver.py"), "--output", str(output)]
+    command += ["--port", str(site_port), "--newsletter-port", str(service_port)]
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+
+        def home():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{site_port}/", timeout=5) as page:
+                    return page.read().decode("utf-8")
+            except OSError:
+                return None
+
+        text = wait_until(home, timeout=120, message="the site to be built and served")
+        assert f'action="http://127.0.0.1:{service_port}/subscribe"' in text
+
+        def service():
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", service_port, timeout=5)
+                connection.request("GET", "/healthz")
+                return connection.getresponse().status
+            except OSError:
+                return None
+
+        assert wait_until(service, timeout=30, message="the service to answer") == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    # Stopping the preview stops the service too.
+    wait_until(lambda: service() is None, timeout=20, message="the service to stop")
