@@ -57,3 +57,29 @@ def test_nothing_from_one_file_leaks_into_the_next(settings):
     assert "example.org" not in second
     assert 'id="introduzione"' in second  # heading ids start afresh
     assert "summary" not in metadata
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("date", "2026-11-25"),
+        ("date", "2026-11-25 09:30"),
+        ("date", "2026-11-25_09:30"),
+        ("date", "2026-11-25 09:30:15"),
+        ("modified", "2026-11-25 18:00"),
+        ("date", "2026-11-25T09:30"),
+        ("date", "2026-11-25 09:30+01:00"),
+        ("date", "25/11/2026"),
+        ("date", "2026-02-30"),
+        ("modified", "2026-11-25_09:30"),
+    ],
+)
+def test_dates_are_read_as_pelican_reads_them(settings, name, text):
+    def outcome(reader):
+        try:
+            value = reader.process_metadata(name, text)
+        except ValueError as error:
+            return "ValueError", str(error)
+        return type(value), value, value.tzinfo
+
+    assert outcome(ExchangedMarkdownReader(settings)) == outcome(MarkdownReader(settings))
