@@ -69,7 +69,6 @@ class ExchangedMarkdownReader(MarkdownReader):
             self._fields.preprocessors.register(_Unused(), "meta", 0)
         return content, self._parse_metadata(meta)
 
-
     def process_metadata(self, name, value):
         # Pelican reads every date with dateutil, about 0.2 ms each, twice per
         # news file (its name and its Date line); plain ISO dates need no guessing.
