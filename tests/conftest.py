@@ -32,7 +32,12 @@ def events_site(tmp_path_factory):
     data = os.path.join(os.path.dirname(__file__), "fixtures", "events_data")
     output = root / "output"
     result = run_pelican(
-        output, content=content, data=data, env={"SOURCE_DATE_EPOCH": FIXTURE_BUILD_EPOCH}
+        output,
+        content=content,
+        data=data,
+        # Small archive pages, so that a second one exists and is tested too.
+        extra={"EVENTS_ARCHIVE_PAGE_SIZE": 3},
+        env={"SOURCE_DATE_EPOCH": FIXTURE_BUILD_EPOCH},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return str(output)

@@ -6,6 +6,7 @@ import collections
 import filecmp
 import os
 import shutil
+import time
 
 from sitebuild import ROOT, copy_project_sources, run_pelican
 
@@ -155,3 +156,20 @@ def test_each_article_is_parsed_once_by_the_process_of_its_language(tmp_path):
     assert [title for _, title in parses_logged(log)] == ["Extra 2 (en)"]
     for page in ("en/news/extra-2-en/index.html",):
         assert "A sentence added by the editor." in (output / page).read_text(encoding="utf-8")
+
+
+def test_the_previous_output_is_replaced_then_deleted(tmp_path):
+    output = tmp_path / "output"
+    extra = {"SEARCH_INDEX": False}
+    assert run_pelican(output, extra=extra).returncode == 0
+    (output / "left-by-the-last-build.html").write_text("old", encoding="utf-8")
+    result = run_pelican(output, extra=extra)
+    assert result.returncode == 0, result.stderr
+    assert not (output / "left-by-the-last-build.html").exists()
+    assert (output / "index.html").exists()
+    # The old output is moved aside at once and deleted by a process of its own.
+    deadline = time.monotonic() + 60
+    while list(tmp_path.glob("output.previous-*")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(tmp_path.glob("output.previous-*")) == []
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["output", "output.cache"]

@@ -33,6 +33,25 @@ CASES = {
             "content/notizie/bad-date.it.md:2:1: date: could not be read: '2026-13-45' is not a valid date"
         ],
     ),
+    # English only: parsed by the English process, reported once by the build.
+    "bad-date.en.md": (
+        "notizie",
+        [
+            "content/notizie/bad-date.en.md:2:1: date: could not be read: '2026-13-45' is not a valid date"
+        ],
+    ),
+    "typo-field.en.md": (
+        "notizie",
+        [
+            "content/notizie/typo-field.en.md:3:1: categroy: unknown field 'categroy' (did you mean 'category'?)"
+        ],
+    ),
+    "lang-contradicts.en.md": (
+        "notizie",
+        [
+            "content/notizie/lang-contradicts.en.md:3:1: lang: 'Lang: it' contradicts the file name's '.en.' (rename the file or fix the Lang line)"
+        ],
+    ),
     "unknown-category.it.md": (
         "notizie",
         [
@@ -74,9 +93,9 @@ def test_bad_content_stops_the_build(project, fixture, mode):
         shown = line.replace(
             "content/", os.path.relpath(content, os.getcwd()).replace(os.sep, "/") + "/", 1
         )
-        assert any(reported.startswith(shown) for reported in report.splitlines()), (
-            f"{shown!r} not in:\n{report}"
-        )
+        times = sum(reported.startswith(shown) for reported in report.splitlines())
+        assert times == 1, f"{shown!r} reported {times} times in:\n{report}"
+    assert report.count("Could not process") <= 1  # Pelican's line, from one language only
     assert "nothing was written to the output folder" in report
     assert os.listdir(output) == ["index.html"]
     assert (output / "index.html").read_text() == "the previous build"

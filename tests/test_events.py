@@ -61,25 +61,13 @@ def test_index_lists_upcoming_in_date_order_and_undated_apart(events_site):
     assert "passato-1" not in text
 
 
-def test_archive_lists_past_events_latest_first(events_site):
-    for path in (("eventi", "archivio"), ("en", "events", "archive")):
-        text = main_of(html(events_site, *path, "index.html"))
-        assert linked_events(text) == ["passato-4", "passato-3", "passato-2", "passato-1"]
+def test_archive_is_split_into_linked_pages_in_both_languages(events_site):
+    """Past events only accumulate: the archive shows them, latest first, a page at a time.
 
-
-def test_archive_is_split_into_linked_pages_in_both_languages(tmp_path):
-    """Past events only accumulate: the archive shows them a page at a time."""
-    content = events_fixture_content(tmp_path)
-    output = tmp_path / "output"
-    result = run_pelican(
-        output,
-        content=content,
-        data=FIXTURE_DATA,
-        extra={"EVENTS_ARCHIVE_PAGE_SIZE": 3, "SEARCH_INDEX": False},
-        env=EPOCH,
-    )
-    assert result.returncode == 0, result.stderr
-    site = str(output)
+    The fixture site is built with three past events a page (conftest.py), so
+    its second archive page also goes through the browser and validator tests.
+    """
+    site = events_site
     for lang, first, second in (
         ("it", "/eventi/archivio/", "/eventi/archivio/pagina/2/"),
         ("en", "/en/events/archive/", "/en/events/archive/page/2/"),

@@ -17,6 +17,7 @@ from pelican.contents import Article, Static
 from pelican.readers import Readers
 
 from i18n import links, written_items
+from i18n.reading import filename_lang
 from site_data.problems import Problem, abort, did_you_mean, relative
 
 # Metadata an editor may write in a Markdown file's header.
@@ -36,7 +37,6 @@ KNOWN_FIELDS = {
 # Metadata Pelican adds by itself.
 AUTOMATIC_FIELDS = {"reader"}
 STATUSES = {"published", "draft", "hidden"}
-FILENAME_LANG = re.compile(r"\.([^./]+)\.[^./]+$")
 
 
 class LogCollector(logging.Handler):
@@ -124,13 +124,13 @@ def check_item(item):
                 (hint + " " if hint else "") + "use one of: " + ", ".join(languages),
             )
         )
-    from_name = FILENAME_LANG.search(os.path.basename(item.source_path))
-    if from_name and "lang" in item.metadata and from_name.group(1) != lang:
+    from_name = filename_lang(item.source_path, settings)
+    if from_name and "lang" in item.metadata and from_name != lang:
         found.append(
             problem(
                 item,
                 "lang",
-                f"'Lang: {lang}' contradicts the file name's '.{from_name.group(1)}.'",
+                f"'Lang: {lang}' contradicts the file name's '.{from_name}.'",
                 "rename the file or fix the Lang line",
             )
         )
@@ -322,10 +322,25 @@ def read_error(settings, path):
 # Signal receivers ---------------------------------------------------------
 
 
+class HideReadErrors(logging.Filter):
+    """In another language's run: files that cannot be read are reported by
+    the default language's run, with their line and the fix, so Pelican's own
+    line about them is not printed a second time."""
+
+    def filter(self, record):
+        return not record.getMessage().startswith("Could not process")
+
+
+hide_read_errors = HideReadErrors()
+
+
 def start_run(pelican):
     global state
+    reader_log = logging.getLogger("pelican.generators")
     if not is_primary(pelican.settings):
+        reader_log.addFilter(hide_read_errors)
         return
+    reader_log.removeFilter(hide_read_errors)
     logging.getLogger("pelican").removeHandler(state.log)
     state = RunState()
     logging.getLogger("pelican").addHandler(state.log)

@@ -12,6 +12,7 @@ import hashlib
 import os
 import zoneinfo
 from collections import defaultdict
+from dataclasses import dataclass
 
 from jinja2 import BytecodeCache, FileSystemBytecodeCache, pass_context
 from pelican import signals
@@ -198,6 +199,7 @@ def install_language(generator):
     env.filters.update(formatter.filters())
     env.globals.update(
         once=rendered_once(),
+        menu=menu,
         menu_position=menu_position,
         LANG=lang,
         alternates=pass_context(refs.alternates),
@@ -380,14 +382,31 @@ def rendered_once():
     return once
 
 
+@dataclass(frozen=True)
+class MenuEntry:
+    kind: str  # "page", or the route of a section ("news", "search"…)
+    href: str
+    item: object = None  # the page shown, for "page" entries
+
+
+@pass_context
+def menu(ctx, setting):
+    """The entries of a menu setting (MAIN_MENU, FOOTER_LINKS), with their addresses here."""
+    entries = []
+    for kind, key in ctx[setting]:
+        if kind == "page":
+            item = content(ctx, key)
+            entries.append(MenuEntry(kind, f"{ctx['SITEURL']}/{item.url}", item))
+        else:
+            entries.append(MenuEntry(kind, url(ctx, kind)))
+    return entries
+
+
 @pass_context
 def menu_position(ctx, setting, this_url):
-    """Which entry of a menu (MAIN_MENU, FOOTER_LINKS) leads to ``this_url``, or -1."""
-    for position, (kind, key) in enumerate(ctx[setting]):
-        href = f"{ctx['SITEURL']}/{content(ctx, key).url}" if kind == "page" else url(ctx, kind)
-        if href == this_url:
-            return position
-    return -1
+    """Which entry of a menu leads to ``this_url``, or -1."""
+    hrefs = [entry.href for entry in menu(ctx, setting)]
+    return hrefs.index(this_url) if this_url in hrefs else -1
 
 
 @pass_context

@@ -96,11 +96,16 @@ def use_exchanged_reader(readers):
             readers.reader_classes[extension] = ExchangedMarkdownReader
 
 
+def filename_lang(path, settings):
+    """The language a file's name gives (``notizie/x.en.md`` → ``en``), or None."""
+    pattern = settings.get("FILENAME_METADATA")
+    match = re.match(pattern, os.path.splitext(os.path.basename(path))[0]) if pattern else None
+    return match.groupdict().get("lang") if match else None
+
+
 def owner(path, settings):
     """The language whose process parses ``path``."""
-    base = os.path.splitext(os.path.basename(path))[0]
-    match = re.match(settings["FILENAME_METADATA"], base) if settings["FILENAME_METADATA"] else None
-    lang = match.groupdict().get("lang") if match else None
+    lang = filename_lang(path, settings)
     return lang if lang in settings["LANGUAGES"] else settings["SITE_DEFAULT_LANG"]
 
 
