@@ -44,6 +44,7 @@ PLUGINS = [
     "newsletter_form",
     "feeds",
     "sitemap",
+    "incremental",
 ]
 
 TIMEZONE = "Europe/Rome"

@@ -112,6 +112,7 @@ class EventPagesGenerator(Generator):
                 "event",
                 {"id": event.id},
                 event=event,
+                already_held=is_dated(event) and not schedule.is_upcoming(event),
                 structured_data=self.structured_data(event, data),
             )
         self.write_feeds(data)

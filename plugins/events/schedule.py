@@ -44,6 +44,13 @@ class Schedule:
         # Event pages ask for each event; ids are unique (checked when loading).
         self._upcoming_ids = {e.id for e in self.upcoming}
 
+    def render_key(self):
+        """What pages can show of the schedule: the events and how they are split.
+
+        Not the moment it was made, which differs on every build (incremental).
+        """
+        return (self.events, self.upcoming, self.past, self.undated)
+
     def next(self, count):
         """The next events that will take place (cancelled ones left out)."""
         return [e for e in self.upcoming if e.status != "cancelled"][:count]

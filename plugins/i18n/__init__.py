@@ -18,6 +18,7 @@ from jinja2 import BytecodeCache, FileSystemBytecodeCache, pass_context
 from pelican import signals
 from pelican.utils import order_content
 
+from incremental import tracing
 from site_data.problems import Problem, abort
 
 from . import build, links, reading, refs
@@ -85,6 +86,10 @@ def configure_languages(pelican):
         settings["OUTPUT_PATH"], settings["DEFAULT_LANG"], settings
     )
     settings["BUILD_DATE"] = build_date(settings.get("TIMEZONE"))
+    # What pages show of it: pages that show the day change once a day only.
+    settings["BUILD_DAY"] = settings["BUILD_DATE"].date()
+    # Where the published site is while the next one is staged (incremental).
+    settings["I18N_PUBLISHED_PATH"] = settings["OUTPUT_PATH"]
     settings["I18N_LANG_SETTINGS"] = all_language_settings(settings)
     settings.update(settings["I18N_LANG_SETTINGS"][settings["DEFAULT_LANG"]])
 
@@ -376,8 +381,12 @@ def rendered_once():
 
     def once(*key, caller):
         if key not in rendered:
-            rendered[key] = caller()
-        return rendered[key]
+            with tracing.recording() as reads:
+                rendered[key] = (caller(), reads)
+        html, reads = rendered[key]
+        # What the block read counts for every page showing it (incremental).
+        tracing.note_all(reads)
+        return html
 
     return once
 

@@ -49,5 +49,17 @@ def localize_terms(generator):
             article.tags = [tags.get(tag.name, tag) for tag in article.tags]
 
 
+def count_categories(generator):
+    """``news_categories``: each category with its number of articles.
+
+    What the news pages show of the categories, so editing an article's
+    text does not make every news page depend on it (plugins/incremental).
+    """
+    generator.context["news_categories"] = [
+        (category, len(articles)) for category, articles in generator.context.get("categories", [])
+    ]
+
+
 def register():
     signals.article_generator_pretaxonomy.connect(localize_terms)
+    signals.article_generator_finalized.connect(count_categories)

@@ -1,0 +1,239 @@
+"""Rebuilds render again only the pages whose inputs changed.
+
+While a page renders, the names its templates read are recorded
+(tracing.py), and the page is stored with a digest of their values
+(digest.py) and of its HTML. On the next build the same names are looked up
+in the new context: when their digest is the same, the page's HTML is taken
+from the published output (checked against the stored digest) instead of
+being rendered again.
+
+Everything else a page depends on is in one build key: the theme's files,
+the source of every module of the project, the versions of the libraries
+that render, and the settings. When it changes, every page is rendered.
+Pages whose values cannot be compared across builds are always rendered.
+"""
+
+import hashlib
+import logging
+import os
+import pickle
+import sys
+import dataclasses
+from dataclasses import dataclass
+from importlib import metadata
+
+from pelican import signals
+
+from . import tracing
+from .digest import Digests, Undigestable
+
+logger = logging.getLogger(__name__)
+
+STORE_NAME = "rendered-pages.pickle"
+STORE_VERSION = 1
+RENDERING_LIBRARIES = ("pelican", "jinja2", "markupsafe", "markdown", "babel")
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    template: str
+    reads: tuple  # sorted paths (tracing.py)
+    inputs: bytes  # digest of the values the reads found
+    html: bytes  # digest of the page written
+    each: tuple = ()  # with INCREMENTAL_EXPLAIN: each read's digest, to say what changed
+
+
+class Run:
+    """One Pelican run's pages: those of the previous build, those written now."""
+
+    def __init__(self, settings, context):
+        self.settings = settings
+        self.store = os.path.join(settings["CACHE_PATH"], STORE_NAME)
+        self.published = settings.get("I18N_PUBLISHED_PATH") or settings["OUTPUT_PATH"]
+        self.reuse = bool(settings.get("LOAD_CONTENT_CACHE"))
+        self.explain = bool(settings.get("INCREMENTAL_EXPLAIN"))
+        self.digests = Digests(ignored=(settings, context))
+        self.build_key = None
+        self.previous = {}
+        self.written = {}
+        self.rendered = self.reused = self.uncomparable = 0
+
+    def start_writing(self):
+        self.build_key = build_key(self.settings, self.digests)
+        if self.reuse:
+            self.previous = load_store(self.store, self.build_key)
+
+    def render(self, template, name, context):
+        if self.build_key is None:
+            self.start_writing()
+        previous = self.previous.get(name)
+        if previous is not None and previous.template == template.name:
+            html = self.reusable_html(previous, name, context)
+            if html is not None:
+                if self.explain and len(previous.each) != len(previous.reads):
+                    previous = dataclasses.replace(previous, each=self.each_digest(previous.reads, context))
+                self.written[name] = previous
+                self.reused += 1
+                return html
+        with tracing.recording() as reads:
+            html = template.render(context)
+        self.rendered += 1
+        try:
+            ordered = tuple(sorted(reads, key=repr))
+            inputs = self.inputs_digest(ordered, context)
+        except Undigestable as error:
+            self.uncomparable += 1
+            logger.debug("%s is rendered on every build: %s", name, error)
+            return html
+        each = self.each_digest(ordered, context) if self.explain else ()
+        self.written[name] = RenderedPage(template.name, ordered, inputs, _hash(html), each)
+        return html
+
+    def each_digest(self, reads, context):
+        return tuple(self.digests.of(tracing.lookup(context, path)) for path in reads)
+
+    def inputs_digest(self, reads, context):
+        parts = [self.build_key]
+        for path in reads:
+            parts.append(repr(path).encode())
+            parts.append(self.digests.of(tracing.lookup(context, path)))
+        return _hash(b"\0".join(parts))
+
+    def reusable_html(self, previous, name, context):
+        try:
+            if self.inputs_digest(previous.reads, context) != previous.inputs:
+                if self.explain:
+                    self.say_what_changed(name, previous, context)
+                return None
+        except Undigestable:
+            return None
+        try:
+            with open(os.path.join(self.published, name), encoding="utf-8") as handle:
+                html = handle.read()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return html if _hash(html) == previous.html else None
+
+    def say_what_changed(self, name, previous, context):
+        changed = [
+            path
+            for path, digest in zip(previous.reads, previous.each, strict=False)
+            if self.digests.of(tracing.lookup(context, path)) != digest
+        ]
+        logger.warning("%s is rendered again: %s changed", name, changed or "the build key")
+
+    def finish(self):
+        if self.build_key is None or not self.settings.get("CACHE_CONTENT"):
+            return
+        save_store(self.store, self.build_key, self.written)
+        logger.info(
+            "Pages rendered: %d, unchanged and reused: %d (%s)",
+            self.rendered,
+            self.reused,
+            self.settings["DEFAULT_LANG"],
+        )
+
+
+def _hash(text):
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def build_key(settings, digests):
+    parts = [f"store {STORE_VERSION}".encode(), sys.version.encode()]
+    for library in RENDERING_LIBRARIES:
+        parts.append(f"{library} {metadata.version(library)}".encode())
+    parts.append(digests.settings_digest(settings))
+    for path in sorted(project_files(settings)):
+        try:
+            with open(path, "rb") as handle:
+                parts.append(path.encode() + b"\0" + _hash(handle.read()))
+        except OSError:
+            parts.append(path.encode() + b"\0unreadable")
+    return _hash(b"\n".join(parts))
+
+
+def project_files(settings):
+    """The theme's files and the source of every module not installed as a library."""
+    installed = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and path.endswith(".py"):
+            real = os.path.realpath(path)
+            if not any(real.startswith(prefix + os.sep) for prefix in installed):
+                yield real
+    for folder, _, names in os.walk(settings["THEME"]):
+        for name in names:
+            yield os.path.join(folder, name)
+
+
+def load_store(path, key):
+    try:
+        with open(path, "rb") as handle:
+            stored_key, pages = pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
+        return {}
+    return pages if stored_key == key else {}
+
+
+def save_store(path, key, pages):
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(temporary, "wb") as handle:
+            pickle.dump((key, pages), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError as error:  # the next build renders every page; nothing is lost
+        logger.warning("Could not keep the record of rendered pages in %s: %s", path, error)
+        try:
+            os.remove(temporary)
+        except OSError:
+            pass
+
+
+class ReusableTemplate:
+    """A template whose pages may come from the previous build."""
+
+    def __init__(self, template, run):
+        self._template = template
+        self._run = run
+
+    def __getattr__(self, name):
+        return getattr(self._template, name)
+
+    def render(self, context=None, **kwargs):
+        name = (context or {}).get("output_file")
+        if name is None or kwargs:
+            return self._template.render(context, **kwargs)
+        return self._run.render(self._template, name, context)
+
+
+# The runs under way, by language: a language's run may start another's
+# inside it (when the languages are built one after the other).
+runs = {}
+
+
+def start_run(pelican):
+    runs.pop(pelican.settings["DEFAULT_LANG"], None)
+
+
+def install(generator):
+    settings = generator.settings
+    if settings.get("CHECK_ONLY"):
+        return
+    run = runs.setdefault(settings["DEFAULT_LANG"], Run(settings, generator.context))
+    generator.env.context_class = tracing.TracingContext
+    get_template = generator.get_template
+    generator.get_template = lambda name: ReusableTemplate(get_template(name), run)
+
+
+def finish_run(pelican):
+    run = runs.pop(pelican.settings["DEFAULT_LANG"], None)
+    if run is not None:
+        run.finish()
+
+
+def register():
+    signals.initialized.connect(start_run)
+    signals.generator_init.connect(install)
+    signals.finalized.connect(finish_run)

@@ -1,0 +1,234 @@
+"""Digests of what a template read: equal digests, equal values.
+
+A digest covers everything reachable from a value (lists, dicts, the
+attributes of objects), so a page is written again when anything it could
+have shown changed. Values that cannot be described the same way in two
+runs (a file handle, an object with no attributes to compare) raise
+Undigestable, and the page that read them is always rendered.
+"""
+
+import datetime
+import decimal
+import hashlib
+import re
+import types
+import zoneinfo
+from pathlib import PurePath
+
+from markupsafe import Markup
+from pelican.contents import Content
+from pelican.urlwrappers import URLWrapper
+
+# Settings read in Python while a page renders do not pass through the
+# template context, so the settings are in the build key as a whole (see
+# Digests.settings_digest), but these, which change from build to build:
+# the build's date and the site's data reach pages only through their
+# context (traced), as the names themselves or as what a plugin made of
+# them, and the events' SEQUENCE numbers only the calendar files show.
+SETTINGS_OUTSIDE_KEY = frozenset(
+    {"BUILD_DATE", "DATA", "EVENT_SEQUENCES", "INCREMENTAL_EXPLAIN"}
+)
+
+
+class Undigestable(TypeError):
+    """A value that cannot be compared across builds."""
+
+
+class _Missing:
+    def __repr__(self):
+        return "<missing>"
+
+
+MISSING = _Missing()
+
+_ATOMS = (str, int, float, bool, type(None), bytes, decimal.Decimal, complex)
+_DATES = (datetime.date, datetime.time, datetime.timedelta)
+
+
+def render_key(value):
+    """What an object defining ``render_key()`` wants compared instead of itself."""
+    method = getattr(type(value), "render_key", None)
+    return method(value) if method is not None else None
+
+
+class Digests:
+    """Digests of one build's values, each object walked once.
+
+    Objects are digested from their parts (a Merkle tree), so the parts two
+    pages share are walked once. Pages and articles point to each other
+    (translations), so an item met inside a value counts by reference, and
+    the digest of a value adds the items it reaches, each digested once.
+
+    ``ignored`` objects (the settings and the shared context, which every
+    page item points to) count as a reference only: the settings are in
+    ``settings_digest`` and the context in the names a page reads.
+    """
+
+    def __init__(self, ignored=()):
+        self.ignored = {id(value) for value in ignored}
+        self._keep = list(ignored)
+        self._memo = {}  # id -> (value, digest, ()); the value kept keeps its id its own
+        self._shallow_memo = {}  # the same, items counted by their source only
+        self._items = {}  # id -> (item, digest of its own parts, items it points to)
+        self._items_full = {}  # id -> (item, digest with the items it points to)
+
+    def of(self, value):
+        """The digest of a value, the pages and articles it reaches included."""
+        if isinstance(value, _ATOMS):
+            return _atom(value)
+        return self._node(value, {}, shallow=False)[0]
+
+    def _full(self, item):
+        """A page or article with the items it points to (its translations...)."""
+        hit = self._items_full.get(id(item))
+        if hit is not None and hit[0] is item:
+            return hit[1]
+        own, points_to = self._item(item)
+        closure, queue = {id(item): own}, list(points_to)
+        while queue:
+            other = queue.pop()
+            if id(other) not in closure:
+                closure[id(other)], more = self._item(other)
+                queue.extend(more)
+        del closure[id(item)]
+        digest = _hash(own + b"".join(sorted(closure.values())))
+        self._items_full[id(item)] = (item, digest)
+        return digest
+
+    def _item(self, item):
+        """(digest of an item's own parts, the items it points to)."""
+        hit = self._items.get(id(item))
+        if hit is not None and hit[0] is item:
+            return hit[1], hit[2]
+        # Where it comes from, what it shows, where it lives, its attributes.
+        fields = [("source", item.source_path), ("content", item.content)]
+        fields += [("url", item.url), ("save_as", item.save_as)]
+        fields += [
+            (name, getattr(item, name))
+            for name in sorted(vars(item))
+            if not name.startswith("_") and name != "settings"
+        ]
+        digest, _, reached = self._node(fields, {}, shallow=True)
+        digest = _hash(f"item:{type(item).__qualname__}".encode() + digest)
+        self._items[id(item)] = (item, digest, reached)
+        return digest, reached
+
+    def _node(self, value, ancestors, shallow):
+        """(digest, depth of the highest ancestor it points back to, items reached).
+
+        ``shallow``: items met count by their source only, and are returned
+        as reached; otherwise by their full digest.
+        """
+        if isinstance(value, Markup):
+            return _hash(b"M" + value.encode("utf-8", "surrogatepass")), _NONE, ()
+        if isinstance(value, _ATOMS):
+            return _atom(value), _NONE, ()
+        if isinstance(value, _DATES):
+            tz = getattr(value, "tzinfo", None)
+            return _hash(f"{type(value).__name__}:{value.isoformat()}:{tz!s}".encode()), _NONE, ()
+        if isinstance(value, Content):
+            if shallow:
+                source = value.source_path.encode(errors="surrogatepass")
+                return _hash(b"item:" + source), _NONE, (value,)
+            return self._full(value), _NONE, ()
+        if id(value) in self.ignored:
+            return _IGNORED, _NONE, ()
+        memo = self._shallow_memo if shallow else self._memo
+        hit = memo.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1], _NONE, hit[2]
+        if id(value) in ancestors:  # a cycle: say how far up it points
+            depth = ancestors[id(value)]
+            return _hash(f"@{len(ancestors) - depth}".encode()), depth, ()
+        depth = len(ancestors)
+        ancestors[id(value)] = depth
+        try:
+            label, children = self._parts(value)
+            parts, highest, reached = [label.encode()], _NONE, []
+            for child in children:
+                digest, points_to, items = self._node(child, ancestors, shallow)
+                parts.append(digest)
+                highest = min(highest, points_to)
+                reached.extend(items)
+            if label.startswith("set"):
+                parts[1:] = sorted(parts[1:])
+        finally:
+            del ancestors[id(value)]
+        digest = _hash(b"".join(parts))
+        reached = tuple(reached)
+        if highest >= depth:  # complete in itself: the same wherever it is met
+            memo[id(value)] = (value, digest, reached)
+            highest = _NONE
+        return digest, highest, reached
+
+    def _parts(self, value):
+        """(label, the values it is made of)."""
+        key = render_key(value)
+        if key is not None:
+            return f"key:{type(value).__qualname__}", [key]
+        if isinstance(value, (list, tuple)):
+            return f"{type(value).__name__}:{len(value)}", value
+        if isinstance(value, dict):
+            return f"dict:{len(value)}", [part for pair in value.items() for part in pair]
+        if isinstance(value, (set, frozenset)):
+            return f"set:{len(value)}", list(value)
+        if isinstance(value, URLWrapper):
+            parts = [value.name, value.slug, value.url, value.save_as]
+            return f"term:{type(value).__name__}", parts + _attributes(value, public_only=True)
+        if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type)):
+            return f"code:{value.__module__}.{value.__qualname__}", []
+        if isinstance(value, types.MethodType):
+            return f"method:{value.__func__.__qualname__}", [value.__self__]
+        if isinstance(value, types.ModuleType):
+            return f"module:{value.__name__}", []
+        if isinstance(value, re.Pattern):
+            return f"re:{value.pattern!r}:{value.flags}", []
+        if isinstance(value, (zoneinfo.ZoneInfo, datetime.tzinfo)):
+            return f"tz:{value!s}", []
+        if isinstance(value, PurePath):
+            return f"path:{value}", []
+        if hasattr(value, "__dict__") or hasattr(type(value), "__slots__"):
+            label = f"object:{type(value).__module__}.{type(value).__qualname__}"
+            return label, _attributes(value, public_only=False)
+        raise Undigestable(f"cannot compare a {type(value).__qualname__} across builds")
+
+    def settings_digest(self, settings):
+        """The settings but the volatile ones, nested settings included."""
+        return _hash(self._settings_part(settings).encode())
+
+    def _settings_part(self, settings):
+        parts = []
+        for name, value in settings.items():
+            if name in SETTINGS_OUTSIDE_KEY:
+                continue
+            if isinstance(value, dict):
+                parts.append(f"{name!r}:{{{self._settings_part(value)}}}")
+            else:
+                parts.append(f"{name!r}:{self.of(value).hex()}")
+        return "\n".join(sorted(parts))
+
+
+_NONE = float("inf")  # points back to no ancestor
+_IGNORED = b"ignored"
+
+
+def _atom(value):
+    return _hash(f"{type(value).__name__}:{value!r}".encode("utf-8", "surrogatepass"))
+
+
+def _attributes(value, public_only):
+    """[name, value, name, value…] of an object's attributes, by name."""
+    names = set(getattr(value, "__dict__", ()))
+    for cls in type(value).__mro__:
+        names.update(getattr(cls, "__slots__", ()))
+    parts = []
+    for name in sorted(names):
+        if name == "settings" or name.startswith("__") or (public_only and name[0] == "_"):
+            continue
+        if hasattr(value, name):
+            parts += [name, getattr(value, name)]
+    return parts
+
+
+def _hash(data):
+    return hashlib.blake2b(data, digest_size=16).digest()

@@ -1,0 +1,154 @@
+"""Which names of its context a page's templates read while it renders.
+
+Jinja resolves every name a template uses through its Context; the context
+class here notes each one. A read is a path: ``("SITEURL",)`` for a name,
+``("DATA", ".project")`` for an attribute, ``("I18N_GROUPS", "[pagine/x")``
+for an item, ``("DATA", "?")`` for whether it is true and
+``("articles_page", ".has_next", "()")`` for what a method returns, of a
+value listed in FINE_GRAINED, which every page reads a small
+part of (the footer shows the project's contact, the menu a few pages).
+"""
+
+import inspect
+from contextlib import contextmanager
+
+from jinja2.runtime import Context
+from pelican.paginator import Page, Paginator
+
+# Names and types of values whose parts are recorded one by one rather than
+# the whole: a page of a list reads its own articles, not all the list's.
+FINE_GRAINED = frozenset({"DATA", "I18N_GROUPS"})
+FINE_GRAINED_TYPES = (Page, Paginator)
+
+_recording = []  # a stack of sets: the page being rendered, then blocks within it
+
+
+def note(path):
+    if _recording:
+        _recording[-1].add(path)
+
+
+def note_all(paths):
+    if _recording:
+        _recording[-1].update(paths)
+
+
+@contextmanager
+def recording():
+    """Record the reads made inside; they also count for any recording around."""
+    reads = set()
+    _recording.append(reads)
+    try:
+        yield reads
+    finally:
+        _recording.pop()
+        note_all(reads)
+
+
+def active():
+    return bool(_recording)
+
+
+class TracingContext(Context):
+    def resolve_or_missing(self, key):
+        value = super().resolve_or_missing(key)
+        if not _recording:
+            return value
+        if (key in FINE_GRAINED and value is not None and not isinstance(value, Parts)) or (
+            isinstance(value, FINE_GRAINED_TYPES)
+        ):
+            return Parts(key, value)
+        note((key,))
+        return value
+
+    def __contains__(self, name):
+        note((name,))
+        return super().__contains__(name)
+
+
+class Parts:
+    """A FINE_GRAINED value: notes which of its attributes and items are read.
+
+    Whatever is done with it as a whole (iterated, tested, measured) counts
+    as reading all of it.
+    """
+
+    __slots__ = ("_name", "_value")
+
+    def __init__(self, name, value):
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_value", value)
+
+    def __getattr__(self, attr):
+        value = getattr(self._value, attr)
+        if inspect.ismethod(value) and value.__self__ is self._value:
+            return _Method(self, attr, value)
+        note((self._name, "." + attr))
+        return value
+
+    def __getitem__(self, key):
+        if not isinstance(key, str):
+            return self._whole()[key]
+        note((self._name, "[" + key))
+        return self._value[key]
+
+    def __contains__(self, key):
+        return key in self._whole()
+
+    def __iter__(self):
+        return iter(self._whole())
+
+    def __len__(self):
+        return len(self._whole())
+
+    def __bool__(self):
+        note((self._name, "?"))
+        return bool(self._value)
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def _whole(self):
+        note((self._name,))
+        return self._value
+
+
+class _Method:
+    """A method of a FINE_GRAINED value: what it returns when called without
+    arguments is recorded; called with some, the whole value counts."""
+
+    __slots__ = ("_parts", "_attr", "_method")
+
+    def __init__(self, parts, attr, method):
+        self._parts, self._attr, self._method = parts, attr, method
+
+    def __call__(self, *args, **kwargs):
+        if args or kwargs:
+            self._parts._whole()
+        else:
+            note((self._parts._name, "." + self._attr, "()"))
+        return self._method(*args, **kwargs)
+
+
+def lookup(context, path):
+    """The value a read found, evaluated in another build's context."""
+    from .digest import MISSING
+
+    value = context.get(path[0], MISSING)
+    for step in path[1:]:
+        if value is MISSING:
+            break
+        if step == "?":
+            value = bool(value)
+            continue
+        if step == "()":
+            value = value()
+            continue
+        try:
+            value = getattr(value, step[1:]) if step[0] == "." else value[step[1:]]
+        except (AttributeError, KeyError, TypeError, IndexError):
+            value = MISSING
+    return value
