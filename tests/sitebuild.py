@@ -11,7 +11,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PELICAN = os.path.join(os.path.dirname(sys.executable), "pelican")
 
 
-def run_pelican(output, content=None, data=None, settings="pelicanconf.py", extra=None, env=None):
+def run_pelican(
+    output, content=None, data=None, settings="pelicanconf.py", extra=None, env=None, args=()
+):
     """Run the `pelican` command as `make html` does; returns CompletedProcess."""
     command = [
         PELICAN,
@@ -26,6 +28,7 @@ def run_pelican(output, content=None, data=None, settings="pelicanconf.py", extr
         extras["DATA_PATH"] = str(data)
     if extras:  # one -e with every setting: a second -e would replace the first
         command += ["-e", *(f"{key}={_json(value)}" for key, value in extras.items())]
+    command += list(args)
     return subprocess.run(
         command,
         cwd=ROOT,

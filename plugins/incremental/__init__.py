@@ -62,6 +62,13 @@ class Run:
         self.build_key = build_key(self.settings, self.digests)
         if self.reuse:
             self.previous = load_store(self.store, self.build_key)
+            if self.previous is None:
+                self.previous = {}
+                if self.explain:
+                    logger.warning(
+                        "Every page is rendered again: the build key changed "
+                        "(the theme, the project's code, the settings or a library)"
+                    )
 
     def render(self, template, name, context):
         if self.build_key is None:
@@ -168,12 +175,13 @@ def project_files(settings):
 
 
 def load_store(path, key):
+    """The previous build's pages: {} if there is no record, None if made with another key."""
     try:
         with open(path, "rb") as handle:
             stored_key, pages = pickle.load(handle)
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
         return {}
-    return pages if stored_key == key else {}
+    return pages if stored_key == key else None
 
 
 def save_store(path, key, pages):
