@@ -13,12 +13,13 @@ that render, and the settings. When it changes, every page is rendered.
 Pages whose values cannot be compared across builds are always rendered.
 """
 
+import contextlib
+import dataclasses
 import hashlib
 import logging
 import os
 import pickle
 import sys
-import dataclasses
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -53,6 +54,7 @@ class Run:
         self.reuse = bool(settings.get("LOAD_CONTENT_CACHE"))
         self.explain = bool(settings.get("INCREMENTAL_EXPLAIN"))
         self.digests = Digests(ignored=(settings, context))
+        self._paths = {}
         self.build_key = None
         self.previous = {}
         self.written = {}
@@ -78,7 +80,9 @@ class Run:
             html = self.reusable_html(previous, name, context)
             if html is not None:
                 if self.explain and len(previous.each) != len(previous.reads):
-                    previous = dataclasses.replace(previous, each=self.each_digest(previous.reads, context))
+                    previous = dataclasses.replace(
+                        previous, each=self.each_digest(previous.reads, context)
+                    )
                 self.written[name] = previous
                 self.reused += 1
                 return html
@@ -96,13 +100,19 @@ class Run:
         self.written[name] = RenderedPage(template.name, ordered, inputs, _hash(html), each)
         return html
 
+    def path_bytes(self, path):
+        text = self._paths.get(path)
+        if text is None:
+            text = self._paths[path] = repr(path).encode()
+        return text
+
     def each_digest(self, reads, context):
         return tuple(self.digests.of(tracing.lookup(context, path)) for path in reads)
 
     def inputs_digest(self, reads, context):
         parts = [self.build_key]
         for path in reads:
-            parts.append(repr(path).encode())
+            parts.append(self.path_bytes(path))
             parts.append(self.digests.of(tracing.lookup(context, path)))
         return _hash(b"\0".join(parts))
 
@@ -193,10 +203,8 @@ def save_store(path, key, pages):
         os.replace(temporary, path)
     except OSError as error:  # the next build renders every page; nothing is lost
         logger.warning("Could not keep the record of rendered pages in %s: %s", path, error)
-        try:
+        with contextlib.suppress(OSError):
             os.remove(temporary)
-        except OSError:
-            pass
 
 
 class ReusableTemplate:

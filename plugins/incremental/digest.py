@@ -15,7 +15,6 @@ import types
 import zoneinfo
 from pathlib import PurePath
 
-from markupsafe import Markup
 from pelican.contents import Content
 from pelican.urlwrappers import URLWrapper
 
@@ -25,9 +24,7 @@ from pelican.urlwrappers import URLWrapper
 # the build's date and the site's data reach pages only through their
 # context (traced), as the names themselves or as what a plugin made of
 # them, and the events' SEQUENCE numbers only the calendar files show.
-SETTINGS_OUTSIDE_KEY = frozenset(
-    {"BUILD_DATE", "DATA", "EVENT_SEQUENCES", "INCREMENTAL_EXPLAIN"}
-)
+SETTINGS_OUTSIDE_KEY = frozenset({"BUILD_DATE", "DATA", "EVENT_SEQUENCES", "INCREMENTAL_EXPLAIN"})
 
 
 class Undigestable(TypeError):
@@ -71,11 +68,16 @@ class Digests:
         self._shallow_memo = {}  # the same, items counted by their source only
         self._items = {}  # id -> (item, digest of its own parts, items it points to)
         self._items_full = {}  # id -> (item, digest with the items it points to)
+        self._atoms = {}  # (type, value) -> digest, for the names every page reads
 
     def of(self, value):
         """The digest of a value, the pages and articles it reaches included."""
         if isinstance(value, _ATOMS):
-            return _atom(value)
+            key = (type(value), value)  # 1 == True, but not as text on a page
+            digest = self._atoms.get(key)
+            if digest is None:
+                digest = self._atoms[key] = _atom(value)
+            return digest
         return self._node(value, {}, shallow=False)[0]
 
     def _full(self, item):
@@ -100,16 +102,26 @@ class Digests:
         hit = self._items.get(id(item))
         if hit is not None and hit[0] is item:
             return hit[1], hit[2]
-        # Where it comes from, what it shows, where it lives, its attributes.
+        # Where it comes from, what it shows, where it lives, its attributes;
+        # most are text, hashed as they come (items have thousands).
+        hasher = hashlib.blake2b(f"item:{type(item).__qualname__}".encode(), digest_size=16)
         fields = [("source", item.source_path), ("content", item.content)]
         fields += [("url", item.url), ("save_as", item.save_as)]
         fields += [
-            (name, getattr(item, name))
-            for name in sorted(vars(item))
+            (name, value)
+            for name, value in sorted(vars(item).items())
             if not name.startswith("_") and name != "settings"
         ]
-        digest, _, reached = self._node(fields, {}, shallow=True)
-        digest = _hash(f"item:{type(item).__qualname__}".encode() + digest)
+        reached = []
+        for name, value in fields:
+            hasher.update(name.encode() + b"\0")
+            if isinstance(value, _ATOMS):
+                hasher.update(_atom(value))
+            else:
+                digest, _, items = self._node(value, {}, shallow=True)
+                hasher.update(b"n" + digest)
+                reached.extend(items)
+        digest, reached = hasher.digest(), tuple(reached)
         self._items[id(item)] = (item, digest, reached)
         return digest, reached
 
@@ -119,8 +131,6 @@ class Digests:
         ``shallow``: items met count by their source only, and are returned
         as reached; otherwise by their full digest.
         """
-        if isinstance(value, Markup):
-            return _hash(b"M" + value.encode("utf-8", "surrogatepass")), _NONE, ()
         if isinstance(value, _ATOMS):
             return _atom(value), _NONE, ()
         if isinstance(value, _DATES):
@@ -213,7 +223,9 @@ _IGNORED = b"ignored"
 
 
 def _atom(value):
-    return _hash(f"{type(value).__name__}:{value!r}".encode("utf-8", "surrogatepass"))
+    if isinstance(value, str):  # Markup too, told apart by its name
+        return _hash(type(value).__name__.encode() + b":" + value.encode("utf-8", "surrogatepass"))
+    return _hash(f"{type(value).__name__}:{value!r}".encode())
 
 
 def _attributes(value, public_only):

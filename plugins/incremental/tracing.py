@@ -120,7 +120,7 @@ class _Method:
     """A method of a FINE_GRAINED value: what it returns when called without
     arguments is recorded; called with some, the whole value counts."""
 
-    __slots__ = ("_parts", "_attr", "_method")
+    __slots__ = ("_attr", "_method", "_parts")
 
     def __init__(self, parts, attr, method):
         self._parts, self._attr, self._method = parts, attr, method
