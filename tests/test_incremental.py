@@ -95,7 +95,7 @@ EDITS = [
             "content/notizie/2026-11-13-extra-3.it.md", "Text 3 in it.", "Text 3, edited."
         ),
         "notizie/extra-3-it/index.html",
-        "('article',)",
+        "'article'",
         False,
     ),
     (
@@ -135,7 +135,7 @@ EDITS = [
         "('DATA', '.project')",
         True,
     ),
-    ("an event's title", rename_first_event, "eventi/index.html", "('EVENTS',)", False),
+    ("an event's title", rename_first_event, "eventi/index.html", "'EVENTS'", False),
     (
         "a category's name",
         lambda site: site.edit("data/taxonomy.yaml", "it: Il progetto", "it: Progetto"),

@@ -68,17 +68,19 @@ class Digests:
         self._shallow_memo = {}  # the same, items counted by their source only
         self._items = {}  # id -> (item, digest of its own parts, items it points to)
         self._items_full = {}  # id -> (item, digest with the items it points to)
-        self._atoms = {}  # (type, value) -> digest, for the names every page reads
+        self._roots = {}  # id -> (value, digest): what pages read, most of it shared
 
     def of(self, value):
         """The digest of a value, the pages and articles it reaches included."""
+        hit = self._roots.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
         if isinstance(value, _ATOMS):
-            key = (type(value), value)  # 1 == True, but not as text on a page
-            digest = self._atoms.get(key)
-            if digest is None:
-                digest = self._atoms[key] = _atom(value)
-            return digest
-        return self._node(value, {}, shallow=False)[0]
+            digest = _atom(value)
+        else:
+            digest = self._node(value, {}, shallow=False)[0]
+        self._roots[id(value)] = (value, digest)
+        return digest
 
     def _full(self, item):
         """A page or article with the items it points to (its translations...)."""
@@ -156,8 +158,11 @@ class Digests:
             label, children = self._parts(value)
             parts, highest, reached = [label.encode()], _NONE, []
             for child in children:
+                if isinstance(child, _ATOMS):  # most are: no digest of their own
+                    parts.append(_atom_bytes(child))
+                    continue
                 digest, points_to, items = self._node(child, ancestors, shallow)
-                parts.append(digest)
+                parts.append(b"#" + digest)
                 highest = min(highest, points_to)
                 reached.extend(items)
             if label.startswith("set"):
@@ -222,10 +227,17 @@ _NONE = float("inf")  # points back to no ancestor
 _IGNORED = b"ignored"
 
 
-def _atom(value):
+def _atom_bytes(value):
+    """A text, number… as bytes that cannot be mistaken for another's (or a digest's)."""
     if isinstance(value, str):  # Markup too, told apart by its name
-        return _hash(type(value).__name__.encode() + b":" + value.encode("utf-8", "surrogatepass"))
-    return _hash(f"{type(value).__name__}:{value!r}".encode())
+        data = value.encode("utf-8", "surrogatepass")
+    else:
+        data = repr(value).encode()
+    return b"%s:%d:%s" % (type(value).__name__.encode(), len(data), data)
+
+
+def _atom(value):
+    return _hash(_atom_bytes(value))
 
 
 def _attributes(value, public_only):

@@ -1,7 +1,7 @@
 """Which names of its context a page's templates read while it renders.
 
 Jinja resolves every name a template uses through its Context; the context
-class here notes each one. A read is a path: ``("SITEURL",)`` for a name,
+class here notes each one. A read is a name (``"SITEURL"``) or a path:
 ``("DATA", ".project")`` for an attribute, ``("I18N_GROUPS", "[pagine/x")``
 for an item, ``("DATA", "?")`` for whether it is true and
 ``("articles_page", ".has_next", "()")`` for what a method returns, of a
@@ -13,12 +13,13 @@ import inspect
 from contextlib import contextmanager
 
 from jinja2.runtime import Context
+from jinja2.utils import missing
 from pelican.paginator import Page, Paginator
 
 # Names and types of values whose parts are recorded one by one rather than
 # the whole: a page of a list reads its own articles, not all the list's.
 FINE_GRAINED = frozenset({"DATA", "I18N_GROUPS"})
-FINE_GRAINED_TYPES = (Page, Paginator)
+FINE_GRAINED_TYPES = frozenset({Page, Paginator})
 
 _recording = []  # a stack of sets: the page being rendered, then blocks within it
 
@@ -50,19 +51,24 @@ def active():
 
 
 class TracingContext(Context):
+    # Called for every name of every template: kept short (a name is
+    # recorded as itself, not as a path of one).
     def resolve_or_missing(self, key):
-        value = super().resolve_or_missing(key)
-        if not _recording:
-            return value
-        if (key in FINE_GRAINED and value is not None and not isinstance(value, Parts)) or (
-            isinstance(value, FINE_GRAINED_TYPES)
-        ):
-            return Parts(key, value)
-        note((key,))
+        if key in self.vars:
+            value = self.vars[key]
+        elif key in self.parent:
+            value = self.parent[key]
+        else:
+            value = missing
+        if _recording:
+            fine = key in FINE_GRAINED or type(value) in FINE_GRAINED_TYPES
+            if fine and value is not None and type(value) is not Parts:
+                return Parts(key, value)
+            _recording[-1].add(key)
         return value
 
     def __contains__(self, name):
-        note((name,))
+        note(name)
         return super().__contains__(name)
 
 
@@ -112,7 +118,7 @@ class Parts:
             return default
 
     def _whole(self):
-        note((self._name,))
+        note(self._name)
         return self._value
 
 
@@ -137,6 +143,8 @@ def lookup(context, path):
     """The value a read found, evaluated in another build's context."""
     from .digest import MISSING
 
+    if type(path) is str:
+        return context.get(path, MISSING)
     value = context.get(path[0], MISSING)
     for step in path[1:]:
         if value is MISSING:
