@@ -58,7 +58,7 @@ class Run:
         self.build_key = None
         self.previous = {}
         self.written = {}
-        self.rendered = self.reused = self.uncomparable = 0
+        self.rendered = self.reused = 0
 
     def start_writing(self):
         self.build_key = build_key(self.settings, self.digests)
@@ -93,7 +93,6 @@ class Run:
             ordered = tuple(sorted(reads, key=repr))
             inputs = self.inputs_digest(ordered, context)
         except Undigestable as error:
-            self.uncomparable += 1
             logger.debug("%s is rendered on every build: %s", name, error)
             return html
         each = self.each_digest(ordered, context) if self.explain else ()
@@ -140,7 +139,7 @@ class Run:
         logger.warning("%s is rendered again: %s changed", name, changed or "the build key")
 
     def finish(self):
-        if self.build_key is None or not self.settings.get("CACHE_CONTENT"):
+        if self.build_key is None:
             return
         save_store(self.store, self.build_key, self.written)
         logger.info(
@@ -230,12 +229,14 @@ runs = {}
 
 
 def start_run(pelican):
+    """Forget a run that stopped half-way (autoreload runs again in the same process)."""
     runs.pop(pelican.settings["DEFAULT_LANG"], None)
 
 
 def install(generator):
     settings = generator.settings
-    if settings.get("CHECK_ONLY"):
+    # Nothing to keep pages for without a cache; `make check` writes nothing.
+    if settings.get("CHECK_ONLY") or not settings.get("CACHE_CONTENT"):
         return
     run = runs.setdefault(settings["DEFAULT_LANG"], Run(settings, generator.context))
     generator.env.context_class = tracing.TracingContext
@@ -250,6 +251,6 @@ def finish_run(pelican):
 
 
 def register():
-    signals.initialized.connect(start_run)
+    signals.get_generators.connect(start_run)
     signals.generator_init.connect(install)
     signals.finalized.connect(finish_run)
