@@ -188,6 +188,8 @@ class Digests:
         if isinstance(value, (set, frozenset)):
             return f"set:{len(value)}", list(value)
         if isinstance(value, URLWrapper):
+            # Its address first: Pelican's URLWrapper.as_dict() adds `name` and
+            # `slug` to the object's attributes the first time it is asked.
             parts = [value.name, value.slug, value.url, value.save_as]
             return f"term:{type(value).__name__}", parts + _attributes(value, public_only=True)
         if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type)):
