@@ -238,7 +238,10 @@ def install(generator):
     # Nothing to keep pages for without a cache; `make check` writes nothing.
     if settings.get("CHECK_ONLY") or not settings.get("CACHE_CONTENT"):
         return
-    run = runs.setdefault(settings["DEFAULT_LANG"], Run(settings, generator.context))
+    lang = settings["DEFAULT_LANG"]
+    if lang not in runs:  # the first generator of the run
+        runs[lang] = Run(settings, generator.context)
+    run = runs[lang]
     generator.env.context_class = tracing.TracingContext
     get_template = generator.get_template
     generator.get_template = lambda name: ReusableTemplate(get_template(name), run)
