@@ -44,14 +44,14 @@ class Site:
         return result
 
     def rebuild(self):
-        """(pages rendered, pages reused, the log) of a rebuild from the previous output."""
+        """({lang: (pages rendered, pages reused)}, the log) of a rebuild."""
         result = self.build(INCREMENTAL_EXPLAIN=True)
         log = result.stdout + result.stderr
-        counts = COUNTS.findall(log)
-        assert sorted(lang for *_, lang in counts) == ["en", "it"], log[-3000:]
-        rendered = sum(int(number) for number, _, _ in counts)
-        reused = sum(int(number) for _, number, _ in counts)
-        return rendered, reused, log
+        counts = {
+            lang: (int(rendered), int(reused)) for rendered, reused, lang in COUNTS.findall(log)
+        }
+        assert sorted(counts) == ["en", "it"], log[-3000:]
+        return counts, log
 
     def build_from_scratch(self):
         self.clean_builds += 1
@@ -87,7 +87,7 @@ def rename_first_event(site):
 
 
 # (what an editor does, the edit, a page it must change, why the log says it
-# changed, whether every page shows it)
+# changed, the languages where every page shows it)
 EDITS = [
     (
         "a sentence added to a news article",
@@ -96,7 +96,7 @@ EDITS = [
         ),
         "notizie/extra-3-it/index.html",
         "'article'",
-        False,
+        (),
     ),
     (
         "a news article's title",
@@ -105,43 +105,79 @@ EDITS = [
         ),
         "en/news/index.html",
         "('articles_page', '.object_list')",
-        False,
+        (),
     ),
     (
         "a news article added",
         lambda site: add_news(site.content, 20),
         "notizie/index.html",
         "",
-        False,
+        (),
     ),
     (
         "a news article deleted",
         lambda site: os.remove(os.path.join(site.content, "notizie", "2026-11-12-extra-2.en.md")),
         "en/news/extra-2-en/index.html",
         "",
-        False,
+        (),
     ),
     (
         "the title of a page in the main menu",
         lambda site: site.edit("content/pagine/progetto.it.md", "Title: ", "Title: Il nostro "),
         "notizie/extra-5-it/index.html",
         "('I18N_GROUPS', '[pagine/progetto')",
-        True,
+        ("it", "en"),  # in the main menu (a menu reads both versions)
     ),
     (
         "the project's contact, in every footer",
         lambda site: site.edit("data/project.yaml", "email: ", "email: nuovo."),
         "en/news/extra-7-en/index.html",
         "('DATA', '.project')",
-        True,
+        ("it", "en"),  # in the footer
     ),
-    ("an event's title", rename_first_event, "eventi/index.html", "'EVENTS'", False),
+    ("an event's title", rename_first_event, "eventi/index.html", "'EVENTS'", ()),
     (
         "a category's name",
         lambda site: site.edit("data/taxonomy.yaml", "it: Il progetto", "it: Progetto"),
         "notizie/extra-8-it/index.html",
         "",
-        False,
+        (),
+    ),
+    (
+        "a page's English version",
+        lambda site: site.edit(
+            "content/pagine/contatti.en.md", "Title: Contacts", "Title: Write to us"
+        ),
+        "en/contacts/index.html",
+        "",
+        ("it", "en"),  # in the main menu (a menu reads both versions)
+    ),
+    (
+        "a territory's name",
+        lambda site: site.edit(
+            "data/territories.yaml",
+            "name: {it: Milano, en: Milan}",
+            "name: {it: Milano città, en: Milan}",
+        ),
+        "territori/milano/index.html",
+        "",
+        (),
+    ),
+    (
+        "a partner's name",
+        lambda site: site.edit(
+            "data/partners.yaml", "name: Cooperativa di Lodi", "name: Cooperativa lodigiana"
+        ),
+        "partner/index.html",
+        "",
+        (),
+    ),
+    (
+        "a workshop material's title",
+        lambda site: site.edit("data/workshops.yaml", "en: The workshop's slides", "en: Slides"),
+        "en/materials/index.html",
+        "",
+        (),
     ),
     (
         "a template",
@@ -150,7 +186,7 @@ EDITS = [
         ),
         "index.html",
         "the build key changed",
-        True,
+        ("it", "en"),
     ),
 ]
 
@@ -158,25 +194,27 @@ EDITS = [
 def test_every_rebuild_writes_what_a_build_from_scratch_writes(tmp_path):
     site = Site(tmp_path)
     site.build()
-    rendered, reused, _ = site.rebuild()
-    assert rendered == 0, "nothing changed: every page should be reused"
-    assert reused > 100
+    counts, _ = site.rebuild()
+    for lang, (rendered, reused) in counts.items():
+        assert rendered == 0, f"nothing changed, yet {rendered} {lang} pages were rendered"
+        assert reused > 50
     assert differences(site.output, site.build_from_scratch()) == []
 
     for name, edit, changed_page, reason, everywhere in EDITS:
         before = (site.output / changed_page).read_bytes()
         edit(site)
-        rendered, reused, log = site.rebuild()
+        counts, log = site.rebuild()
         if os.path.exists(site.output / changed_page):
             assert (site.output / changed_page).read_bytes() != before, name
         else:
             assert name == "a news article deleted"
         assert differences(site.output, site.build_from_scratch()) == [], name
-        assert rendered > 0, name
-        if everywhere:
-            assert reused == 0, f"{name}: {reused} pages reused"
-        else:
-            assert reused > rendered, f"{name}: {rendered} rendered, {reused} reused"
+        assert sum(rendered for rendered, _ in counts.values()) > 0, name
+        for lang, (rendered, reused) in counts.items():
+            if lang in everywhere:
+                assert reused == 0, f"{name}: {reused} {lang} pages reused"
+            else:
+                assert reused > rendered, f"{name}: {rendered} {lang} rendered, {reused} reused"
         assert reason in log, f"{name}: {reason} not in the explanation"
 
 
@@ -195,8 +233,8 @@ def test_a_published_page_changed_by_hand_is_written_again(tmp_path):
     page = site.output / "contatti" / "index.html"
     original = page.read_bytes()
     page.write_bytes(original.replace(b"<main", b"<main data-tampered"))
-    rendered, _, _ = site.rebuild()
-    assert rendered == 1
+    counts, _ = site.rebuild()
+    assert counts == {"it": (1, counts["it"][1]), "en": (0, counts["en"][1])}
     assert page.read_bytes() == original
 
 

@@ -21,10 +21,13 @@ from pelican.urlwrappers import URLWrapper
 # Settings read in Python while a page renders do not pass through the
 # template context, so the settings are in the build key as a whole (see
 # Digests.settings_digest), but these, which change from build to build:
-# the build's date and the site's data reach pages only through their
-# context (traced), as the names themselves or as what a plugin made of
-# them, and the events' SEQUENCE numbers only the calendar files show.
-SETTINGS_OUTSIDE_KEY = frozenset({"BUILD_DATE", "DATA", "EVENT_SEQUENCES", "INCREMENTAL_EXPLAIN"})
+# the build's date, the site's data and the material catalog made from it
+# reach pages only through their context (traced), as the names themselves
+# or as what a plugin made of them; the events' SEQUENCE numbers only the
+# calendar files show. A plugin that puts data in the settings adds it here.
+SETTINGS_OUTSIDE_KEY = frozenset(
+    {"BUILD_DATE", "DATA", "MATERIALS", "EVENT_SEQUENCES", "INCREMENTAL_EXPLAIN"}
+)
 
 
 class Undigestable(TypeError):
