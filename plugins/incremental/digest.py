@@ -80,6 +80,8 @@ class Digests:
             return hit[1]
         if isinstance(value, _ATOMS):
             digest = _atom(value)
+            if isinstance(value, str) and len(value) > LONG_TEXT:
+                return digest  # a page's own (its JSON-LD...): not kept for others
         else:
             digest = self._node(value, {}, shallow=False)[0]
         self._roots[id(value)] = (value, digest)
@@ -228,6 +230,7 @@ class Digests:
         return "\n".join(sorted(parts))
 
 
+LONG_TEXT = 256
 _NONE = float("inf")  # points back to no ancestor
 _IGNORED = b"ignored"
 
