@@ -56,8 +56,10 @@ class Digests:
 
     Objects are digested from their parts (a Merkle tree), so the parts two
     pages share are walked once. Pages and articles point to each other
-    (translations), so an item met inside a value counts by reference, and
-    the digest of a value adds the items it reaches, each digested once.
+    (translations), which a tree cannot hold: an item's own parts are
+    digested with the items in them counted by their source only, and an
+    item met in a value counts as its own parts plus those of every item it
+    reaches that way.
 
     ``ignored`` objects (the settings and the shared context, which every
     page item points to) count as a reference only: the settings are in
