@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 
+import pytest
 import yaml
 
 from sitebuild import ROOT, events_fixture_content, run_pelican
@@ -243,3 +244,25 @@ def _project_plugins():
     with open(os.path.join(ROOT, "pelicanconf.py"), encoding="utf-8") as handle:
         exec(handle.read(), namespace)
     return namespace["PLUGINS"]
+
+
+def test_digests_follow_values_not_objects():
+    from incremental.digest import Digests, Undigestable
+
+    class Node:
+        def __init__(self, name, children=()):
+            self.name, self.children, self.parent = name, list(children), None
+
+    def tree(leaf_name):
+        root = Node("root", [Node("a"), Node("b", [Node(leaf_name)])])
+        for child in root.children:
+            child.parent = root  # a cycle back to the root
+        return {"tree": root}
+
+    digests = Digests()
+    first, same, changed = tree("leaf"), tree("leaf"), tree("other leaf")
+    assert digests.of(first) == digests.of(same)  # other objects, equal values
+    assert digests.of(first) != digests.of(changed)  # a change three levels down
+    assert Digests().of([1]) != Digests().of([True])  # equal in Python, not on a page
+    with pytest.raises(Undigestable):
+        Digests().of({"handle": object()})

@@ -16,6 +16,8 @@ from jinja2.runtime import Context
 from jinja2.utils import missing
 from pelican.paginator import Page, Paginator
 
+from .digest import MISSING
+
 # Names and types of values whose parts are recorded one by one rather than
 # the whole: a page of a list reads its own articles, not all the list's.
 FINE_GRAINED = frozenset({"DATA", "I18N_GROUPS"})
@@ -44,10 +46,6 @@ def recording():
     finally:
         _recording.pop()
         note_all(reads)
-
-
-def active():
-    return bool(_recording)
 
 
 class TracingContext(Context):
@@ -141,8 +139,6 @@ class _Method:
 
 def lookup(context, path):
     """The value a read found, evaluated in another build's context."""
-    from .digest import MISSING
-
     if type(path) is str:
         return context.get(path, MISSING)
     value = context.get(path[0], MISSING)
