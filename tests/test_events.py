@@ -142,6 +142,8 @@ def test_cancelled_postponed_and_undated_events_say_so(events_site):
         text = main_of(html(events_site, *path, "index.html"))
         assert '<p class="banner' in text
         assert banner in text, path
+    upcoming = main_of(html(events_site, "eventi", "webinar-art-14", "index.html"))
+    assert '<p class="banner' not in upcoming  # neither held nor changed
     index = main_of(html(events_site, "eventi", "index.html"))
     assert "event-card--cancelled" in index
     assert "<strong>Annullato</strong>" in index

@@ -44,9 +44,9 @@ class Site:
         assert result.returncode == 0, result.stdout + result.stderr
         return result
 
-    def rebuild(self):
+    def rebuild(self, **extra):
         """({lang: (pages rendered, pages reused)}, the log) of a rebuild."""
-        result = self.build(INCREMENTAL_EXPLAIN=True)
+        result = self.build(INCREMENTAL_EXPLAIN=True, **extra)
         log = result.stdout + result.stderr
         counts = {
             lang: (int(rendered), int(reused)) for rendered, reused, lang in COUNTS.findall(log)
@@ -112,14 +112,14 @@ EDITS = [
         "a news article added",
         lambda site: add_news(site.content, 20),
         "notizie/index.html",
-        "",
+        "('articles_page', '.object_list')",
         (),
     ),
     (
         "a news article deleted",
         lambda site: os.remove(os.path.join(site.content, "notizie", "2026-11-12-extra-2.en.md")),
         "en/news/extra-2-en/index.html",
-        "",
+        "('articles_page', '.object_list')",
         (),
     ),
     (
@@ -141,7 +141,7 @@ EDITS = [
         "a category's name",
         lambda site: site.edit("data/taxonomy.yaml", "it: Il progetto", "it: Progetto"),
         "notizie/extra-8-it/index.html",
-        "",
+        "'article'",
         (),
     ),
     (
@@ -150,7 +150,7 @@ EDITS = [
             "content/pagine/contatti.en.md", "Title: Contacts", "Title: Write to us"
         ),
         "en/contacts/index.html",
-        "",
+        "('I18N_GROUPS', '[pagine/contatti')",
         ("it", "en"),  # in the main menu (a menu reads both versions)
     ),
     (
@@ -161,7 +161,7 @@ EDITS = [
             "name: {it: Milano città, en: Milan}",
         ),
         "territori/milano/index.html",
-        "",
+        "('DATA', '.territory')",
         (),
     ),
     (
@@ -170,14 +170,14 @@ EDITS = [
             "data/partners.yaml", "name: Cooperativa di Lodi", "name: Cooperativa lodigiana"
         ),
         "partner/index.html",
-        "",
+        "('DATA', '.partners')",
         (),
     ),
     (
         "a workshop material's title",
         lambda site: site.edit("data/workshops.yaml", "en: The workshop's slides", "en: Slides"),
         "en/materials/index.html",
-        "",
+        "'MATERIALS'",
         (),
     ),
     (
@@ -195,6 +195,9 @@ EDITS = [
 def test_every_rebuild_writes_what_a_build_from_scratch_writes(tmp_path):
     site = Site(tmp_path)
     site.build()
+    # The news pages count each category's articles (news_categories).
+    news = (site.output / "notizie" / "index.html").read_text(encoding="utf-8")
+    assert "Il progetto</a> (20)" in news
     counts, _ = site.rebuild()
     for lang, (rendered, reused) in counts.items():
         assert rendered == 0, f"nothing changed, yet {rendered} {lang} pages were rendered"
@@ -237,6 +240,26 @@ def test_a_published_page_changed_by_hand_is_written_again(tmp_path):
     counts, _ = site.rebuild()
     assert counts == {"it": (1, counts["it"][1]), "en": (0, counts["en"][1])}
     assert page.read_bytes() == original
+
+
+def test_one_language_at_a_time_and_a_damaged_record(tmp_path):
+    """Languages built one after the other keep their own records; a record
+    that cannot be read makes the build render everything, and nothing else."""
+    site = Site(tmp_path)
+    site.build(I18N_PARALLEL=False)
+    counts, _ = site.rebuild(I18N_PARALLEL=False)
+    assert {lang: rendered for lang, (rendered, _) in counts.items()} == {"it": 0, "en": 0}
+    assert min(reused for _, reused in counts.values()) > 50
+    before = {name: (site.output / name).read_bytes() for name in tree(site.output)}
+
+    records = list((tmp_path / "output.cache").glob("*/*/rendered-pages.pickle"))
+    assert len(records) == 2
+    for record in records:
+        record.write_bytes(record.read_bytes()[:100])
+    counts, log = site.rebuild(I18N_PARALLEL=False)
+    assert {lang: reused for lang, (_, reused) in counts.items()} == {"it": 0, "en": 0}
+    assert "Traceback" not in log
+    assert {name: (site.output / name).read_bytes() for name in tree(site.output)} == before
 
 
 def _project_plugins():

@@ -381,12 +381,11 @@ def rendered_once():
 
     def once(*key, caller):
         if key not in rendered:
-            with tracing.recording() as reads:
+            with tracing.recording() as reads:  # counted for this page on the way out
                 rendered[key] = (caller(), reads)
-        html, reads = rendered[key]
-        # What the block read counts for every page showing it (incremental).
-        tracing.note_all(reads)
-        return html
+        else:  # what the block read counts for every page showing it (incremental)
+            tracing.note_all(rendered[key][1])
+        return rendered[key][0]
 
     return once
 

@@ -15,7 +15,6 @@ Pages whose values cannot be compared across builds are always rendered.
 
 import contextlib
 import dataclasses
-import hashlib
 import logging
 import os
 import pickle
@@ -26,7 +25,7 @@ from importlib import metadata
 from pelican import signals
 
 from . import tracing
-from .digest import Digests, Undigestable
+from .digest import Digests, Undigestable, text_hash
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +95,7 @@ class Run:
             logger.debug("%s is rendered on every build: %s", name, error)
             return html
         each = self.each_digest(ordered, context) if self.explain else ()
-        self.written[name] = RenderedPage(template.name, ordered, inputs, _hash(html), each)
+        self.written[name] = RenderedPage(template.name, ordered, inputs, text_hash(html), each)
         return html
 
     def path_bytes(self, path):
@@ -113,7 +112,7 @@ class Run:
         for path in reads:
             parts.append(self.path_bytes(path))
             parts.append(self.digests.of(tracing.lookup(context, path)))
-        return _hash(b"\0".join(parts))
+        return text_hash(b"\0".join(parts))
 
     def reusable_html(self, previous, name, context):
         try:
@@ -128,7 +127,7 @@ class Run:
                 html = handle.read()
         except (OSError, UnicodeDecodeError):
             return None
-        return html if _hash(html) == previous.html else None
+        return html if text_hash(html) == previous.html else None
 
     def say_what_changed(self, name, previous, context):
         changed = [
@@ -150,11 +149,6 @@ class Run:
         )
 
 
-def _hash(text):
-    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
 def build_key(settings, digests):
     parts = [f"store {STORE_VERSION}".encode(), sys.version.encode()]
     for library in RENDERING_LIBRARIES:
@@ -163,10 +157,10 @@ def build_key(settings, digests):
     for path in sorted(project_files(settings)):
         try:
             with open(path, "rb") as handle:
-                parts.append(path.encode() + b"\0" + _hash(handle.read()))
+                parts.append(path.encode() + b"\0" + text_hash(handle.read()))
         except OSError:
             parts.append(path.encode() + b"\0unreadable")
-    return _hash(b"\n".join(parts))
+    return text_hash(b"\n".join(parts))
 
 
 def project_files(settings):

@@ -266,3 +266,8 @@ def _attributes(value, public_only):
 
 def _hash(data):
     return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def text_hash(text):
+    """The digest of a page's HTML, or of any text or bytes."""
+    return _hash(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
