@@ -6,7 +6,6 @@ import collections
 import filecmp
 import os
 import shutil
-import time
 
 from sitebuild import ROOT, copy_project_sources, run_pelican
 
@@ -81,7 +80,15 @@ def test_a_failing_language_stops_the_build_and_keeps_the_site(tmp_path):
     assert result.returncode != 0
     assert "The build of en stopped" in result.stderr
     assert (output / "index.html").read_bytes() == before
-    assert not (tmp_path / "output.staging").exists()
+
+    # What the failed build wrote stays in the staging folder, where the next
+    # build writes over it or sweeps it away.
+    staging = tmp_path / "output.staging"
+    assert (staging / "index.html").exists()
+    (staging / "left-by-a-failed-build.html").write_text("stale", encoding="utf-8")
+    assert run_pelican(output, env=FIXED_DAY).returncode == 0
+    assert (output / "index.html").read_bytes() == before
+    assert not (output / "left-by-a-failed-build.html").exists()
 
 
 def add_news(content, number, langs=("it", "en")):
@@ -158,18 +165,26 @@ def test_each_article_is_parsed_once_by_the_process_of_its_language(tmp_path):
         assert "A sentence added by the editor." in (output / page).read_text(encoding="utf-8")
 
 
-def test_the_previous_output_is_replaced_then_deleted(tmp_path):
+def test_the_previous_output_becomes_the_next_staging_folder(tmp_path):
     output = tmp_path / "output"
     extra = {"SEARCH_INDEX": False}
     assert run_pelican(output, extra=extra).returncode == 0
     (output / "left-by-the-last-build.html").write_text("old", encoding="utf-8")
+    first_inode = (output / "index.html").stat().st_ino
     result = run_pelican(output, extra=extra)
     assert result.returncode == 0, result.stderr
     assert not (output / "left-by-the-last-build.html").exists()
     assert (output / "index.html").exists()
-    # The old output is moved aside at once and deleted by a process of its own.
-    deadline = time.monotonic() + 60
-    while list(tmp_path.glob("output.previous-*")) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert list(tmp_path.glob("output.previous-*")) == []
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["output", "output.cache"]
+    # The old output, files and all, is what the next build writes over.
+    staging = tmp_path / "output.staging"
+    assert (staging / "index.html").stat().st_ino == first_inode
+    assert (staging / "left-by-the-last-build.html").exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "output",
+        "output.cache",
+        "output.staging",
+    ]
+    # A third build sweeps what no build writes any more.
+    assert run_pelican(output, extra=extra).returncode == 0
+    assert not (output / "left-by-the-last-build.html").exists()
+    assert (output / "index.html").stat().st_ino == first_inode

@@ -140,30 +140,44 @@ def test_a_rebuild_reuses_the_bundles_whose_pages_did_not_change(tmp_path):
     assert run_pelican(output, content=content, data=data).returncode == 0
     bundles = ("pagefind", "pagefind-news", "en/pagefind", "en/pagefind-news")
 
-    def identity():
-        return {
-            bundle: (
-                (output / bundle / "input.sha256").read_text(),
-                (output / bundle / "pagefind-entry.json").stat().st_ino,
-            )
-            for bundle in bundles
-        }
+    def indexed():
+        return {bundle: (output / bundle / "input.sha256").read_text() for bundle in bundles}
 
-    first = identity()
-    assert run_pelican(output, content=content, data=data).returncode == 0
-    assert identity() == first  # the same files, linked from the previous output
+    first = indexed()
+    # Pagefind must not run at all: a stand-in for it fails the build if it does.
+    stand_in = tmp_path / "no-pagefind" / "pagefind_bin"
+    stand_in.mkdir(parents=True)
+    (stand_in / "__main__.py").write_text("raise SystemExit('Pagefind ran')\n")
+    no_pagefind = {"PYTHONPATH": str(stand_in.parent)}
+    for _ in range(2):  # from the spare copy of the output, then from the first output
+        result = run_pelican(output, content=content, data=data, env=no_pagefind)
+        assert result.returncode == 0, result.stderr
+        assert indexed() == first
 
     article = os.path.join(content, "notizie", "2026-11-25-al-via-opensource14.en.md")
     with open(article, "a", encoding="utf-8") as handle:
         handle.write("\nThe word quokkatron is new.\n")
-    result = run_pelican(output, content=content, data=data)
+    result = run_pelican(output, content=content, data=data, args=["--verbose"])
     assert result.returncode == 0, result.stderr
-    after = identity()
-    assert after["en/pagefind-news"][0] != first["en/pagefind-news"][0]
-    assert after["en/pagefind-news"][1] != first["en/pagefind-news"][1]
-    assert after["pagefind-news"] == first["pagefind-news"]  # Italian news unchanged
+    after = indexed()
+    assert after["en/pagefind-news"] != first["en/pagefind-news"]
+    assert {bundle: after[bundle] for bundle in bundles[:3]} == {
+        bundle: first[bundle] for bundle in bundles[:3]
+    }
+    log = " ".join((result.stdout + result.stderr).split())
+    assert log.count("Search: indexing") == 1, log
+    assert "Search: indexing en/pagefind-news again" in log
     entry = bundle_entry(output, "en", "pagefind-news")
     assert entry["languages"]["en"]["page_count"] == 1
+
+    # The staging folder now holds the bundle the edit made stale: the next
+    # build takes the published one instead of running Pagefind.
+    result = run_pelican(output, content=content, data=data, env=no_pagefind)
+    assert result.returncode == 0, result.stderr
+    assert indexed() == after
+    assert "quokkatron" in (
+        output / "en" / "news" / "opensource14-gets-under-way" / "index.html"
+    ).read_text(encoding="utf-8")
 
 
 def test_a_site_without_news_builds_and_searches_its_other_pages(browser, tmp_path):

@@ -13,6 +13,7 @@ from pelican.generators import Generator
 
 from i18n import N_, gettext_for, register_route, write_route_page
 from i18n.routes import route_path
+from i18n.staging import write_bytes
 
 from . import calendar, jsonld
 from .schedule import Schedule, is_dated
@@ -167,7 +168,7 @@ class EventPagesGenerator(Generator):
         )
 
         def write(route, ics, **params):
-            calendar.write(os.path.join(self.output_path, self.address(route, **params)), ics)
+            write_bytes(os.path.join(self.output_path, self.address(route, **params)), ics)
 
         every_event = feeds.calendar(data.events)
         write("events_calendar", every_event)

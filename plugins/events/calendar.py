@@ -213,9 +213,3 @@ class FeedWriter:
             parts = [event.place.name, event.place.address, event.place.city]
             return ", ".join(part for part in parts if part)
         return ""
-
-
-def write(path, data):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as handle:
-        handle.write(data)

@@ -4,11 +4,12 @@ Pages use site-relative links (SITEURL is empty while previewing), but feed
 readers need absolute ones: feeds are written with FEED_DOMAIN in front.
 """
 
-from pelican import signals
-from pelican.writers import Writer
+from i18n.staging import add_writer_feature
 
 
-class AbsoluteFeedWriter(Writer):
+class AbsoluteFeeds:
+    """A feature of the site's writer (i18n.staging)."""
+
     def write_feed(self, elements, context, *args, **kwargs):
         site_url = context.get("SITEURL", "")
         if not site_url.startswith(("http://", "https://")):
@@ -16,9 +17,5 @@ class AbsoluteFeedWriter(Writer):
         return super().write_feed(elements, context, *args, **kwargs)
 
 
-def feed_writer(pelican):
-    return AbsoluteFeedWriter
-
-
 def register():
-    signals.get_writer.connect(feed_writer)
+    add_writer_feature(AbsoluteFeeds)

@@ -21,7 +21,7 @@ from pelican.utils import order_content
 from incremental import tracing
 from site_data.problems import Problem, abort
 
-from . import build, links, reading, refs
+from . import build, links, reading, refs, staging
 from .formatting import Formatter, markup_gettext, translations_for
 from .languages import LanguageConfigError, all_language_settings, check_languages
 from .routes import register as register_route  # noqa: F401 - for plugins
@@ -31,9 +31,10 @@ site_built = build.site_built
 collect_results = build.collect_results
 merge_results = build.merge_results
 
-# The other languages' processes of the build under way (see build.py);
-# replaced at the start of every build.
+# The other languages' processes of the build under way (see build.py) and
+# its staging folder (staging.py); replaced at the start of every build.
 workers = build.Workers()
+current_staging = None
 
 
 def N_(message):
@@ -95,13 +96,17 @@ def configure_languages(pelican):
 
 
 def stage_output(pelican):
-    global workers
+    global workers, current_staging
     reading.start_run()
     if is_subsite(pelican.settings) or pelican.settings.get("CHECK_ONLY"):
         return
-    workers.stop()  # left by a run that stopped half-way (autoreload)
+    # Left by a run that stopped half-way (autoreload).
+    workers.stop()
+    if current_staging is not None:
+        current_staging.release()
     workers = build.Workers()
-    pelican.output_path = build.start_staging(pelican.settings["OUTPUT_PATH"])
+    current_staging = staging.Staging(pelican.settings["OUTPUT_PATH"])
+    pelican.output_path = current_staging.path
 
 
 def start_other_languages(generator):
@@ -128,11 +133,12 @@ def start_other_languages(generator):
 
 
 def before_writing(pelican):
-    """Checks passed (they stop the build before anything is written)."""
+    """Checks passed (they stop the build before anything is written): the writer."""
     if is_subsite(pelican.settings):
         build.wait_for_go()
     else:
         workers.release()
+    return staging.site_writer()
 
 
 def skip_static_copies(generator):
@@ -261,10 +267,10 @@ def keep_urls(generators):
 
 
 def build_other_languages(pelican):
+    global current_staging
     settings = pelican.settings
-    if is_subsite(settings):
+    if is_subsite(settings) or current_staging is None:
         return
-    output_path = settings["OUTPUT_PATH"]
     try:
         if workers.running:
             for results in workers.finish():
@@ -272,12 +278,16 @@ def build_other_languages(pelican):
         else:
             build.build_other_languages(settings, pelican.output_path)
         site_built.send(pelican, output_path=pelican.output_path)
+        current_staging.sweep()
+        current_staging.publish()
     except BaseException:
+        # What was written stays in the staging folder, for the next build to sweep.
         workers.stop()
-        build.discard_staging(output_path)
         raise
-    build.publish(pelican.output_path, output_path)
-    pelican.output_path = output_path
+    finally:
+        current_staging.release()
+        current_staging = None
+    pelican.output_path = settings["OUTPUT_PATH"]
 
 
 def register():

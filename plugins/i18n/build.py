@@ -4,8 +4,8 @@ The default language's run builds into a staging folder beside the output
 folder; each other language is built by its own Pelican run into the same
 staging folder, then ``site_built`` lets other plugins add site-wide files
 (sitemap, search index). Only then does the staging folder replace the
-output folder. A build that stops for any reason leaves the previous output
-untouched.
+output folder (staging.py). A build that stops for any reason leaves the
+previous output untouched.
 
 With ``I18N_PARALLEL`` (and where ``fork`` exists) the other languages run
 in their own processes, started as soon as the default language's run has
@@ -27,7 +27,6 @@ import hashlib
 import multiprocessing
 import os
 import shutil
-import subprocess
 import sys
 import traceback
 
@@ -58,10 +57,6 @@ class LanguageBuildError(SystemExit):
 
     A SystemExit, so Pelican adds no traceback of its own.
     """
-
-
-def staging_path(output_path):
-    return os.path.normpath(output_path) + ".staging"
 
 
 # Settings that change what Pelican's readers make of a file.
@@ -105,45 +100,6 @@ def cache_path(output_path, lang, settings):
             if name != current:
                 shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
     return os.path.join(folder, current)
-
-
-def start_staging(output_path):
-    """A clean staging path; the writers create it when they write the first file."""
-    staging = staging_path(output_path)
-    shutil.rmtree(staging, ignore_errors=True)
-    return staging
-
-
-def discard_staging(output_path):
-    shutil.rmtree(staging_path(output_path), ignore_errors=True)
-
-
-def publish(staging, output_path):
-    """Swap the finished staging folder in place of the output folder.
-
-    The previous output is renamed out of the way and deleted by a process
-    of its own: on a slow disk deleting thousands of files takes seconds,
-    and nothing needs to wait for it.
-    """
-    output_path = os.path.normpath(output_path)
-    retired = None
-    if os.path.exists(output_path):
-        retired = f"{output_path}.previous-{os.getpid()}"
-        shutil.rmtree(retired, ignore_errors=True)
-        os.rename(output_path, retired)
-    os.rename(staging, output_path)
-    if retired:
-        delete_in_background(retired)
-
-
-def delete_in_background(path):
-    subprocess.Popen(
-        [sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)", path],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
 
 
 def other_languages(settings):

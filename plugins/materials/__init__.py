@@ -16,6 +16,7 @@ from pelican.generators import Generator
 
 from i18n import register_route, write_route_page
 from i18n.routes import route_path
+from i18n.staging import copy_file
 
 from . import files
 
@@ -173,10 +174,10 @@ class MaterialPagesGenerator(Generator):
     def write_files(self, downloads):
         for workshop_downloads in downloads.values():
             for item in workshop_downloads.materials:
-                files.copy(item.source, os.path.join(self.output_path, item.path))
+                copy_file(item.source, os.path.join(self.output_path, item.path))
             if workshop_downloads.zip_path:
                 target = os.path.join(self.output_path, workshop_downloads.zip_path)
-                files.copy(workshop_downloads.zip_source, target)
+                copy_file(workshop_downloads.zip_source, target)
 
 
 def add_generator(pelican):

@@ -3,7 +3,6 @@
 import datetime
 import hashlib
 import os
-import shutil
 import subprocess
 import zipfile
 
@@ -68,11 +67,6 @@ def published_name(title, extension, taken, regex_subs):
         number += 1
     taken.add(name)
     return name
-
-
-def copy(source, target):
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    shutil.copyfile(source, target)
 
 
 class ZipCache:

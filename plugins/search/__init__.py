@@ -11,12 +11,15 @@ once; split this way, and run one after the other, no run holds more than a
 part of one language, so the build's memory stays bounded as the news grow
 (docs/performance.md).
 
-A bundle whose pages are byte for byte those the previous build indexed is
-taken from the previous output instead of being made again: each bundle
-keeps the digest of what it indexed in ``input.sha256``.
+A bundle whose pages are byte for byte those an earlier build indexed is
+not made again: each bundle keeps the digest of what it indexed in
+``input.sha256``. The staging folder's own bundle is kept as it is, or the
+published one is linked in; a bundle folder is only ever replaced whole,
+never written into, so the links are safe (i18n/staging.py).
 """
 
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
@@ -29,6 +32,9 @@ from pelican.generators import Generator
 
 from i18n import register_route, site_built, write_route_page
 from i18n.routes import language_prefix
+from i18n.staging import keep
+
+logger = logging.getLogger(__name__)
 
 BUNDLE = "pagefind"
 NEWS_BUNDLE = "pagefind-news"
@@ -156,20 +162,39 @@ def build_index(pelican, output_path):
             digest = bundle.input_digest(output_path)
             if digest is None:  # nothing to index (no news yet, say)
                 continue
+            folder = os.path.join(output_path, bundle.folder)
+            if indexed(folder) == digest:
+                keep_bundle(folder)
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
             if not reuse_previous(bundle, digest, previous_site, output_path):
+                logger.info("Search: indexing %s again", bundle.folder)
                 run_pagefind(output_path, bundle)
-                with open(os.path.join(output_path, bundle.folder, INPUT_DIGEST), "w") as handle:
+                with open(os.path.join(folder, INPUT_DIGEST), "w") as handle:
                     handle.write(digest + "\n")
+
+
+def indexed(folder):
+    """The digest of what the bundle in ``folder`` indexed, if it is there."""
+    try:
+        with open(os.path.join(folder, INPUT_DIGEST)) as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+def keep_bundle(folder):
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            keep(os.path.join(parent, name))
 
 
 def reuse_previous(bundle, digest, previous_site, site):
     """Link the previous build's bundle into this one if it indexed the same pages."""
     previous = os.path.join(previous_site, bundle.folder)
+    if indexed(previous) != digest:
+        return False
     try:
-        with open(os.path.join(previous, INPUT_DIGEST)) as handle:
-            if handle.read().strip() != digest:
-                return False
-        # Links, not copies: a build never changes a file once written.
         shutil.copytree(previous, os.path.join(site, bundle.folder), copy_function=_link_or_copy)
     except OSError:
         shutil.rmtree(os.path.join(site, bundle.folder), ignore_errors=True)

@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 from pelican import signals
 
 from i18n import collect_results, merge_results, refs, site_built
+from i18n.staging import write_bytes
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -79,12 +80,11 @@ def take_over(pelican, results):
 
 
 def write_sitemap(pelican, output_path):
-    with open(os.path.join(output_path, "sitemap.xml"), "w", encoding="utf-8") as handle:
-        handle.write(sitemap.to_xml())
+    write_bytes(os.path.join(output_path, "sitemap.xml"), sitemap.to_xml().encode())
     settings = pelican.settings
     base = Sitemap.absolute(settings["SITEURL"], settings.get("FEED_DOMAIN") or "")
-    with open(os.path.join(output_path, "robots.txt"), "w", encoding="utf-8") as handle:
-        handle.write(f"User-agent: *\nAllow: /\n\nSitemap: {base}/sitemap.xml\n")
+    robots = f"User-agent: *\nAllow: /\n\nSitemap: {base}/sitemap.xml\n"
+    write_bytes(os.path.join(output_path, "robots.txt"), robots.encode())
 
 
 def register():

@@ -1,0 +1,247 @@
+"""The output folder, and the folder the next build is written into.
+
+A build writes into a staging folder beside the output folder. When every
+language is written and checked, the two folders swap places in three
+renames, so what a build that stopped half-way wrote is never served.
+
+The folder the output replaces is kept as the next build's staging folder.
+Writing a site of thousands of pages into a new folder means making
+thousands of folders and files, which on a slow disk takes longer than
+rendering them; in a kept folder, a file whose bytes did not change is only
+touched, and the others are written over.
+
+What a build does not write is stale. At the start, ``Staging`` notes the
+inode and change time of every file already in the staging folder; writing
+or touching a file changes its change time, so a file whose note still
+holds at the end was not produced by this build, and ``sweep`` deletes it.
+
+Rules for code that writes into the staging folder (docs/architecture.md):
+
+- Produce every file the site needs on every build: write it, or touch it
+  when it is unchanged (``write_bytes``, ``copy_file``, ``keep``).
+- Hard-link a file into the staging folder only in a folder that is never
+  written into, only replaced whole (the search bundles): writing in place
+  through a link would change the published file too.
+"""
+
+import contextlib
+import filecmp
+import io
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from pelican.writers import FileOverwriteFailedError, Writer
+
+try:
+    import fcntl
+except ImportError:  # Windows: builds are not serialised and no spare folder is made
+    fcntl = None
+
+
+def staging_path(output_path):
+    return os.path.normpath(output_path) + ".staging"
+
+
+def lock_path(output_path):
+    return os.path.normpath(output_path) + ".cache/publishing.lock"
+
+
+class Staging:
+    """The staging folder of one build, from its start until it is published.
+
+    It holds a lock beside the output until then, so that two builds of the
+    same output, or a build and the copy made after a first build, take
+    turns.
+    """
+
+    def __init__(self, output_path):
+        self.output = os.path.normpath(output_path)
+        self.path = staging_path(output_path)
+        self._lock = _locked(lock_path(output_path))
+        self._before = _file_notes(self.path)
+        _wait_for_the_clock(self._before)
+
+    def sweep(self):
+        """Delete what this build did not write, and the folders left empty."""
+        for folder, _, names in os.walk(self.path, topdown=False):
+            for name in names:
+                path = os.path.join(folder, name)
+                note = self._before.get(path)
+                if note is not None and note == _note(path):
+                    os.remove(path)
+            if folder != self.path and not os.listdir(folder):
+                os.rmdir(folder)
+
+    def publish(self):
+        """Swap the staging folder in place of the output folder.
+
+        The previous output becomes the next build's staging folder. After a
+        first build there is none: a process of its own copies the new
+        output to make one, while the site is being looked at.
+        """
+        if os.path.isdir(self.output):
+            retired = f"{self.output}.previous-{os.getpid()}"
+            shutil.rmtree(retired, ignore_errors=True)
+            os.rename(self.output, retired)
+            os.rename(self.path, self.output)
+            try:
+                os.rename(retired, self.path)
+            except OSError:
+                delete_in_background(retired)
+        else:
+            os.rename(self.path, self.output)
+            if self._lock is not None:
+                _in_background(SPARE_COPY, self.output, self.path, lock_path(self.output))
+        self.release()
+
+    def release(self):
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+
+def _locked(path):
+    if fcntl is None:
+        return None
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    handle = open(path, "a")  # noqa: SIM115 - held until the build is published
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
+
+
+def _note(path):
+    stat = os.stat(path)
+    return stat.st_ino, stat.st_ctime_ns
+
+
+# Change times come from a clock that ticks every few milliseconds: a file
+# noted and then written within one tick would seem untouched.
+CLOCK_TICK_NS = 20_000_000
+
+
+def _wait_for_the_clock(notes):
+    newest = max((changed for _, changed in notes.values()), default=0)
+    wait = newest + CLOCK_TICK_NS - time.time_ns()
+    if wait > 0:
+        time.sleep(wait / 1e9)
+
+
+def _file_notes(root):
+    return {
+        os.path.join(folder, name): _note(os.path.join(folder, name))
+        for folder, _, names in os.walk(root)
+        for name in names
+    }
+
+
+# The first build's spare staging folder: a copy of the output, made once
+# the build has let go of the lock, and put in place only if no build has
+# made a staging folder of its own meanwhile.
+SPARE_COPY = """
+import fcntl, os, shutil, sys
+output, staging, lock = sys.argv[1:]
+part = staging + ".part"
+with open(lock, "a") as handle:
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    if os.path.isdir(output) and not os.path.exists(staging):
+        shutil.rmtree(part, ignore_errors=True)
+        try:
+            shutil.copytree(output, part, copy_function=shutil.copyfile)
+            os.rename(part, staging)
+        except OSError:
+            shutil.rmtree(part, ignore_errors=True)
+"""
+
+DELETE = "import shutil, sys; shutil.rmtree(sys.argv[1], True)"
+
+
+def delete_in_background(path):
+    _in_background(DELETE, path)
+
+
+def _in_background(script, *args):
+    subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+# Writing ------------------------------------------------------------------
+
+
+def keep(path):
+    """``path`` is produced by this build as it already is."""
+    os.utime(path)
+
+
+def write_bytes(path, data):
+    """Write ``data`` to ``path``, or only touch it when it already holds them."""
+    try:
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size == len(data) and handle.read() == data:
+                keep(path)
+                return
+            shared = os.fstat(handle.fileno()).st_nlink > 1
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    else:
+        if shared:
+            os.remove(path)
+    with open(path, "wb") as handle:
+        handle.write(data)
+
+
+def copy_file(source, target):
+    """Copy ``source`` to ``target``, or only touch ``target`` when it is the same."""
+    if os.path.isfile(target) and filecmp.cmp(source, target, shallow=False):
+        keep(target)
+        return
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    if os.path.exists(target):
+        os.remove(target)  # it may be a link to a published file
+    shutil.copyfile(source, target)
+
+
+class StagingWriter(Writer):
+    """Pelican's writer, with unchanged files touched instead of written."""
+
+    @contextlib.contextmanager
+    def _open_w(self, filename, encoding, override=False):
+        # Pelican's own bookkeeping: one write per file, or one override.
+        if filename in self._overridden_files:
+            if override:
+                raise FileOverwriteFailedError(
+                    f'Failed to overwrite "{filename}" a second time (was previously overwritten)'
+                )
+            yield io.StringIO()
+            return
+        if filename in self._written_files and not override:
+            raise FileOverwriteFailedError(
+                f'Failed to overwrite "{filename}" as Pelican has already written to it '
+                "previously (set `override=True` if intended)"
+            )
+        if override:
+            self._overridden_files.add(filename)
+        self._written_files.add(filename)
+        text = io.StringIO()
+        yield text
+        write_bytes(filename, text.getvalue().encode(encoding))
+
+
+# Features other plugins add to the site's writer (feeds: absolute links).
+writer_features = []
+
+
+def add_writer_feature(mixin):
+    if mixin not in writer_features:
+        writer_features.append(mixin)
+
+
+def site_writer():
+    return type("SiteWriter", (*writer_features, StagingWriter), {})

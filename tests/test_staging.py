@@ -1,0 +1,75 @@
+"""The staging folder: unchanged files touched, stale ones swept, links never written through."""
+
+import os
+
+import pytest
+from pelican.writers import FileOverwriteFailedError
+
+from i18n.staging import Staging, StagingWriter, write_bytes
+
+
+def test_unchanged_bytes_are_touched_and_changed_ones_written(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_bytes(b"same")
+    os.utime(page, ns=(0, 0))
+    inode = page.stat().st_ino
+
+    write_bytes(str(page), b"same")
+    assert page.read_bytes() == b"same"
+    assert page.stat().st_ino == inode
+    assert page.stat().st_mtime_ns > 0  # touched
+
+    write_bytes(str(page), b"changed")
+    assert page.read_bytes() == b"changed"
+
+    write_bytes(str(tmp_path / "new" / "folder" / "page.html"), b"new")
+    assert (tmp_path / "new" / "folder" / "page.html").read_bytes() == b"new"
+
+
+def test_a_file_linked_from_the_published_site_is_not_written_through(tmp_path):
+    published = tmp_path / "published.html"
+    published.write_bytes(b"published")
+    staged = tmp_path / "staged.html"
+    os.link(published, staged)
+
+    write_bytes(str(staged), b"the next build")
+    assert staged.read_bytes() == b"the next build"
+    assert published.read_bytes() == b"published"
+
+
+def test_the_sweep_removes_what_the_build_did_not_write(tmp_path):
+    output = tmp_path / "output"
+    staging = tmp_path / "output.staging"
+    for name in ("kept.html", "rewritten.html", "old/stale.html", "old/deeper/stale.html"):
+        (staging / name).parent.mkdir(parents=True, exist_ok=True)
+        (staging / name).write_bytes(b"before")
+
+    build = Staging(str(output))
+    try:
+        write_bytes(str(staging / "kept.html"), b"before")
+        write_bytes(str(staging / "rewritten.html"), b"after")
+        write_bytes(str(staging / "new" / "page.html"), b"new")
+        build.sweep()
+    finally:
+        build.release()
+
+    found = sorted(
+        os.path.relpath(os.path.join(folder, name), staging)
+        for folder, _, names in os.walk(staging)
+        for name in names
+    )
+    assert found == ["kept.html", os.path.join("new", "page.html"), "rewritten.html"]
+    assert not (staging / "old").exists()
+
+
+def test_the_writer_still_refuses_to_write_a_file_twice(tmp_path):
+    writer = StagingWriter(str(tmp_path), settings={})
+    target = str(tmp_path / "page.html")
+    with writer._open_w(target, "utf-8") as handle:
+        handle.write("première")
+    assert (tmp_path / "page.html").read_text(encoding="utf-8") == "première"
+    with pytest.raises(FileOverwriteFailedError), writer._open_w(target, "utf-8"):
+        pass
+    with writer._open_w(target, "utf-8", override=True) as handle:
+        handle.write("seconde")
+    assert (tmp_path / "page.html").read_text(encoding="utf-8") == "seconde"
