@@ -108,7 +108,7 @@ translations: install
 	@find $(TRANSLATIONS) -name '*.mo' -delete
 
 clean:
-	rm -rf $(OUTPUTDIR) $(OUTPUTDIR).staging $(OUTPUTDIR).previous-* $(OUTPUTDIR).cache .pytest_cache .ruff_cache __pycache__
+	rm -rf $(OUTPUTDIR) $(OUTPUTDIR).staging $(OUTPUTDIR).staging.part $(OUTPUTDIR).previous-* $(OUTPUTDIR).cache .pytest_cache .ruff_cache __pycache__
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 # Regenerate the pinned versions from requirements.in (maintainers only).
