@@ -9,6 +9,7 @@ from playwright.sync_api import sync_playwright
 
 from browser import StaticServer, launch
 from sitebuild import copy_project_sources, run_pelican
+from test_build_modes import tree
 
 pytestmark = pytest.mark.browser
 
@@ -178,6 +179,15 @@ def test_a_rebuild_reuses_the_bundles_whose_pages_did_not_change(tmp_path):
     assert "quokkatron" in (
         output / "en" / "news" / "opensource14-gets-under-way" / "index.html"
     ).read_text(encoding="utf-8")
+
+    # Bundles kept, copied and made again over older ones hold exactly what
+    # a build from scratch makes: no fragment of an old text is left.
+    scratch = tmp_path / "scratch"
+    assert run_pelican(scratch, content=content, data=data).returncode == 0
+    for bundle in bundles:
+        assert tree(output / bundle) == tree(scratch / bundle), bundle
+        for name in tree(scratch / bundle):
+            assert (output / bundle / name).read_bytes() == (scratch / bundle / name).read_bytes()
 
 
 def test_a_site_without_news_builds_and_searches_its_other_pages(browser, tmp_path):

@@ -18,10 +18,12 @@ holds at the end was not produced by this build, and ``sweep`` deletes it.
 Rules for code that writes into the staging folder (docs/architecture.md):
 
 - Produce every file the site needs on every build: write it, or touch it
-  when it is unchanged (``write_bytes``, ``copy_file``, ``keep``).
-- Hard-link a file into the staging folder only in a folder that is never
-  written into, only replaced whole (the search bundles): writing in place
-  through a link would change the published file too.
+  when it is unchanged (``write_bytes``, ``copy_file``, ``copy_tree``,
+  ``keep``).
+- Never hard-link a file into the staging folder: writing in place through
+  a link would change the published file too. (``write_bytes`` and
+  ``copy_file`` replace a linked file, left by older builds, instead of
+  writing through it.)
 """
 
 import contextlib
@@ -206,6 +208,25 @@ def copy_file(source, target):
     if os.path.exists(target):
         os.remove(target)  # it may be a link to a published file
     shutil.copyfile(source, target)
+
+
+def keep_tree(folder):
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            keep(os.path.join(parent, name))
+
+
+def copy_tree(source, target):
+    """Make ``target`` hold the files of ``source``, written only where they differ.
+
+    Files of ``target`` that ``source`` lacks are left for ``Staging.sweep``.
+    """
+    for parent, _, names in os.walk(source):
+        for name in names:
+            path = os.path.join(parent, name)
+            with open(path, "rb") as handle:
+                data = handle.read()
+            write_bytes(os.path.join(target, os.path.relpath(path, source)), data)
 
 
 class StagingWriter(Writer):

@@ -14,16 +14,18 @@ part of one language, so the build's memory stays bounded as the news grow
 A bundle whose pages are byte for byte those an earlier build indexed is
 not made again: each bundle keeps the digest of what it indexed in
 ``input.sha256``. The staging folder's own bundle is kept as it is, or the
-published one is linked in; a bundle folder is only ever replaced whole,
-never written into, so the links are safe (i18n/staging.py).
+published one is copied over it, file by file: most of its files are
+already the same.
 """
 
+import contextlib
 import hashlib
 import logging
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -32,13 +34,16 @@ from pelican.generators import Generator
 
 from i18n import register_route, site_built, write_route_page
 from i18n.routes import language_prefix
-from i18n.staging import keep
+from i18n.staging import copy_tree, keep_tree
 
 logger = logging.getLogger(__name__)
 
 BUNDLE = "pagefind"
 NEWS_BUNDLE = "pagefind-news"
 INPUT_DIGEST = "input.sha256"
+# About 60 KiB of Pagefind's memory each (docs/performance.md).
+PAGES_AT_ONCE = 5000
+SCRATCH = "/dev/shm"
 
 
 class SearchError(RuntimeError):
@@ -52,39 +57,58 @@ class Bundle:
     folder: str  # site-relative, e.g. "en/pagefind"
     roots: tuple = ()  # site-relative folders and HTML files it indexes
 
-    @property
-    def glob(self):
-        patterns = [root if root.endswith(".html") else f"{root}/**/*.html" for root in self.roots]
-        return "{" + ",".join(patterns) + "}"
-
     def pages(self, site):
-        """The HTML files the glob takes in, site-relative, sorted."""
+        """[(root, page)] of the HTML files under the roots, site-relative, sorted."""
         found = []
         for root in self.roots:
             path = os.path.join(site, root)
             if root.endswith(".html"):
-                found += [root] if os.path.isfile(path) else []
+                found += [(root, root)] if os.path.isfile(path) else []
                 continue
             for folder, _, names in os.walk(path):
                 found += [
-                    os.path.relpath(os.path.join(folder, name), site).replace(os.sep, "/")
+                    (root, os.path.relpath(os.path.join(folder, name), site).replace(os.sep, "/"))
                     for name in names
                     if name.endswith(".html")
                 ]
-        return sorted(found)
+        return sorted(found, key=lambda pair: pair[1])
 
-    def input_digest(self, site):
-        """What Pagefind would be given (its version, the glob and every page), or
-        None when none of the pages has anything to index."""
-        digest = hashlib.sha256()
-        digest.update(f"{metadata.version('pagefind_bin')}\n{self.glob}\n".encode())
-        indexable = False
-        for page in self.pages(site):
+    def survey(self, site):
+        """What Pagefind would be given, or None when no page has anything to index.
+
+        Pagefind leaves out the pages without ``data-pagefind-body`` anyway,
+        but parsing them took a third of its time on the news: the glob
+        names only the levels of folders where indexable pages are.
+        """
+        indexable = []
+        for root, page in self.pages(site):
             with open(os.path.join(site, page), "rb") as handle:
                 text = handle.read()
-            indexable = indexable or b"data-pagefind-body" in text
-            digest.update(f"{page}\n".encode() + hashlib.sha256(text).digest())
-        return digest.hexdigest() if indexable else None
+            if b"data-pagefind-body" in text:
+                indexable.append((root, page, hashlib.sha256(text).digest()))
+        if not indexable:
+            return None
+        glob = "{" + ",".join(sorted({pattern(root, page) for root, page, _ in indexable})) + "}"
+        digest = hashlib.sha256(f"{metadata.version('pagefind_bin')}\n{glob}\n".encode())
+        for _, page, page_digest in indexable:
+            digest.update(f"{page}\n".encode() + page_digest)
+        return Survey(self, glob, digest.hexdigest(), len(indexable))
+
+
+def pattern(root, page):
+    """A glob for ``page`` and the pages as deep as it under ``root``."""
+    if page == root:
+        return page
+    *folders, name = page[len(root) + 1 :].split("/")
+    return "/".join([root, *("*" for _ in folders), name if name == "index.html" else "*.html"])
+
+
+@dataclass(frozen=True)
+class Survey:
+    bundle: Bundle
+    glob: str
+    digest: str  # of Pagefind's version, the glob and every indexable page
+    pages: int  # how many pages have something to index
 
 
 class SearchPageGenerator(Generator):
@@ -128,50 +152,90 @@ def _the_rest(site, prefix, news, settings):
     )
 
 
-def run_pagefind(site, bundle):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pagefind_bin",
-            "--site",
-            site,
-            "--glob",
-            bundle.glob,
-            "--output-path",
-            os.path.join(site, bundle.folder),
-            "--silent",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SearchError(
-            f"Pagefind could not index {bundle.folder}:\n{result.stdout}{result.stderr}"
-        )
+def in_turns(surveys, processes, pages_at_once):
+    """The runs to make side by side, turn after turn.
+
+    At most ``processes`` runs in a turn, and at most ``pages_at_once``
+    pages between them, unless a run is alone: Pagefind holds what it
+    indexes in memory, so the limit keeps the build's peak down on large sites.
+    """
+    turns = []
+    for survey in sorted(surveys, key=lambda survey: -survey.pages):
+        for turn in turns:
+            if len(turn) < processes and sum(s.pages for s in turn) + survey.pages <= pages_at_once:
+                turn.append(survey)
+                break
+        else:
+            turns.append([survey])
+    return turns
+
+
+def run_pagefind(site, surveys, scratch):
+    """Pagefind runs side by side, one per survey, each writing its bundle
+    into a folder of ``scratch``; SearchError if one fails."""
+    failures = []
+    with contextlib.ExitStack() as logs:
+        running = []
+        for survey in surveys:
+            logger.info("Search: indexing %s again", survey.bundle.folder)
+            log = logs.enter_context(tempfile.TemporaryFile())
+            command = [
+                sys.executable,
+                "-m",
+                "pagefind_bin",
+                "--site",
+                site,
+                "--glob",
+                survey.glob,
+                "--output-path",
+                os.path.join(scratch, survey.bundle.folder),
+                "--silent",
+            ]
+            running.append((survey, log, subprocess.Popen(command, stdout=log, stderr=log)))
+        for survey, log, process in running:
+            if process.wait() != 0:
+                log.seek(0)
+                said = log.read().decode("utf-8", "replace")
+                failures.append(f"Pagefind could not index {survey.bundle.folder}:\n{said}")
+    if failures:
+        raise SearchError("\n".join(failures))
 
 
 def build_index(pelican, output_path):
+    """Each bundle kept from the staging folder, copied from the published
+    output, or made again: whichever indexed the same pages."""
     settings = pelican.settings
     if settings.get("SEARCH_INDEX", True) is False:
         return
-    previous_site = settings["OUTPUT_PATH"]
+    published = settings["OUTPUT_PATH"]
+    stale = []
     for lang in settings["LANGUAGES"]:
         for bundle in bundles_of(lang, settings, site=output_path):
-            digest = bundle.input_digest(output_path)
-            if digest is None:  # nothing to index (no news yet, say)
+            survey = bundle.survey(output_path)
+            if survey is None:  # nothing to index (no news yet, say)
                 continue
             folder = os.path.join(output_path, bundle.folder)
-            if indexed(folder) == digest:
-                keep_bundle(folder)
-                continue
-            shutil.rmtree(folder, ignore_errors=True)
-            if not reuse_previous(bundle, digest, previous_site, output_path):
-                logger.info("Search: indexing %s again", bundle.folder)
-                run_pagefind(output_path, bundle)
-                with open(os.path.join(folder, INPUT_DIGEST), "w") as handle:
-                    handle.write(digest + "\n")
+            if indexed(folder) == survey.digest:
+                keep_tree(folder)
+            elif indexed(os.path.join(published, bundle.folder)) == survey.digest:
+                copy_tree(os.path.join(published, bundle.folder), folder)
+            else:
+                stale.append(survey)
+    if not stale:
+        return
+    # Pagefind writes thousands of small files: made in a scratch folder in
+    # memory where there is one, only those that changed reach the disk.
+    with tempfile.TemporaryDirectory(dir=SCRATCH if os.path.isdir(SCRATCH) else None) as scratch:
+        processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        pages_at_once = settings.get("SEARCH_PAGES_AT_ONCE", PAGES_AT_ONCE)
+        for turn in in_turns(stale, processes, pages_at_once):
+            run_pagefind(output_path, turn, scratch)
+            for survey in turn:
+                made = os.path.join(scratch, survey.bundle.folder)
+                with open(os.path.join(made, INPUT_DIGEST), "w") as handle:
+                    handle.write(survey.digest + "\n")
+                copy_tree(made, os.path.join(output_path, survey.bundle.folder))
+                shutil.rmtree(made)
 
 
 def indexed(folder):
@@ -181,32 +245,6 @@ def indexed(folder):
             return handle.read().strip()
     except OSError:
         return None
-
-
-def keep_bundle(folder):
-    for parent, _, names in os.walk(folder):
-        for name in names:
-            keep(os.path.join(parent, name))
-
-
-def reuse_previous(bundle, digest, previous_site, site):
-    """Link the previous build's bundle into this one if it indexed the same pages."""
-    previous = os.path.join(previous_site, bundle.folder)
-    if indexed(previous) != digest:
-        return False
-    try:
-        shutil.copytree(previous, os.path.join(site, bundle.folder), copy_function=_link_or_copy)
-    except OSError:
-        shutil.rmtree(os.path.join(site, bundle.folder), ignore_errors=True)
-        return False
-    return True
-
-
-def _link_or_copy(source, target):
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
 
 
 def register():
