@@ -303,6 +303,49 @@ def test_uids_are_stable_and_sequence_counts_edits(tmp_path):
     assert build(output, data)[0]["incontro-lodi-marzo@opensource14"] == 2
 
 
+def test_dtstamp_is_when_an_event_was_last_revised(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURE_DATA, data)
+    content = events_fixture_content(tmp_path)
+    output = tmp_path / "output"
+    first_day = datetime.datetime(2027, 1, 15, 11, 0, tzinfo=datetime.UTC)
+    next_day = first_day + datetime.timedelta(days=1)
+
+    def build_on(moment):
+        epoch = {"SOURCE_DATE_EPOCH": str(int(moment.timestamp()))}
+        result = run_pelican(output, content=content, data=str(data), env=epoch)
+        assert result.returncode == 0, result.stderr
+        return {
+            uid: (int(event["SEQUENCE"]), event["DTSTAMP"].dt)
+            for uid, event in feed(output, "en", "events", "calendar.ics")[1].items()
+        }
+
+    first = build_on(first_day)
+    assert set(first.values()) == {(0, first_day)}
+    unchanged_feed = (output / "eventi" / "webinar-art-14" / "webinar-art-14.ics").read_bytes()
+
+    events_file = data / "events.yaml"
+    events = yaml.safe_load(events_file.read_text())
+    assert events[0]["id"] == "incontro-lodi-marzo"
+    events[0]["start"] = "2027-03-03 15:00"
+    events_file.write_text(yaml.safe_dump(events, allow_unicode=True))
+    second = build_on(next_day)
+    assert second.pop("incontro-lodi-marzo@opensource14") == (1, next_day)
+    assert second == {uid: first[uid] for uid in second}
+    # An unchanged event's feed is the same file, byte for byte, a day later.
+    after = (output / "eventi" / "webinar-art-14" / "webinar-art-14.ics").read_bytes()
+    assert after == unchanged_feed
+
+    # A damaged record of serialized events costs time, never a wrong feed.
+    kept_files = list((tmp_path / "output.cache").glob(f"*/*/{event_feeds.KeptEvents.FILE}"))
+    assert len(kept_files) == 2  # one per language
+    for kept in kept_files:
+        kept.write_bytes(kept.read_bytes()[:50])
+    third = build_on(next_day + datetime.timedelta(days=1))
+    assert third["incontro-lodi-marzo@opensource14"] == (1, next_day)
+    assert (output / "eventi" / "webinar-art-14" / "webinar-art-14.ics").read_bytes() == after
+
+
 def test_the_state_a_build_remembers_is_what_its_feed_says(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(FIXTURE_DATA, data)

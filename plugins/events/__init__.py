@@ -37,7 +37,7 @@ def publish_schedule(generator):
 
 
 def number_edits(generator):
-    """SEQUENCE numbers, from the feed of the build still in the output folder.
+    """SEQUENCE numbers and DTSTAMPs, from the feed of the build still in the output folder.
 
     Worked out once per build, by the default language's run (whose output
     path is the real one), and passed to the other languages in the settings.
@@ -51,7 +51,9 @@ def number_edits(generator):
     previous = calendar.previous_state(
         os.path.join(settings["OUTPUT_PATH"], feed), settings.get("CACHE_PATH")
     )
-    settings["EVENT_SEQUENCES"] = calendar.sequences(data.events, previous, UID_DOMAIN)
+    settings["EVENT_SEQUENCES"] = calendar.revisions(
+        data.events, previous, UID_DOMAIN, settings["BUILD_DATE"]
+    )
     generator.context["EVENT_SEQUENCES"] = settings["EVENT_SEQUENCES"]
 
 
@@ -161,10 +163,11 @@ class EventPagesGenerator(Generator):
             lang=self.settings["DEFAULT_LANG"],
             name=f"{self.settings['SITENAME']} – {gettext(N_('Events'))}",
             stamp=self.settings["BUILD_DATE"],
-            sequence_numbers=self.settings.get("EVENT_SEQUENCES", {}),
+            revisions=self.settings.get("EVENT_SEQUENCES", {}),
             domain=UID_DOMAIN,
             event_url=lambda event: self.public_url(self.address("event", id=event.id)),
             labels={"online": gettext(N_("Online"))},
+            kept=calendar.KeptEvents(self.settings.get("CACHE_PATH")),
         )
 
         def write(route, ics, **params):
@@ -177,8 +180,9 @@ class EventPagesGenerator(Generator):
                 self.settings["CACHE_PATH"],
                 every_event,
                 data.events,
-                feeds.sequence_numbers,
+                feeds.revisions,
                 UID_DOMAIN,
+                self.settings["BUILD_DATE"],
             )
         for territory in data.territories:
             name = f"{self.settings['SITENAME']} – {gettext(N_('Events'))} – {territory.name.get(self.settings['DEFAULT_LANG'])}"
@@ -191,6 +195,7 @@ class EventPagesGenerator(Generator):
                     feeds.calendar([event], str(event.title.get(feeds.lang))),
                     id=event.id,
                 )
+        feeds.kept.save()
 
 
 def add_generator(pelican):

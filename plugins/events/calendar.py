@@ -3,14 +3,23 @@
 UIDs come from event ids, so they never change. SEQUENCE counts the edits
 of an event: each build compares a hash of every event's content with the
 one recorded in the previous build's feed (still in the output folder while
-the new build is staged) and adds one when it differs.
+the new build is staged) and adds one when it differs. DTSTAMP is when the
+event was last revised (RFC 5545 3.8.7.2, for feeds without METHOD): the
+build that first published it or its latest edit.
+
+An unchanged event's VEVENT is therefore the same from one build to the
+next, and is kept between builds (``KeptEvents``) instead of being made and
+serialized again.
 """
 
+import contextlib
 import datetime
 import hashlib
 import json
 import os
+import pickle
 import re
+from importlib import metadata
 
 from icalendar import Calendar, Event, Timezone
 from pydantic import BaseModel
@@ -47,7 +56,7 @@ def uid(event, domain):
 
 
 def previous_state(path, memo_folder=None):
-    """{uid: (hash, sequence)} from a feed written by an earlier build.
+    """{uid: (hash, sequence, DTSTAMP)} from a feed written by an earlier build.
 
     Parsing a large feed takes seconds, so the build that wrote it also left
     its state in ``memo_folder`` (see ``remember_state``), under the feed's
@@ -60,21 +69,26 @@ def previous_state(path, memo_folder=None):
         return {}
     memo = _memo(memo_folder)
     if memo and memo.get("feed") == hashlib.sha256(feed).hexdigest():
-        return {key: (value[0], value[1]) for key, value in memo["state"].items()}
+        return {
+            key: (value[0], value[1], datetime.datetime.fromisoformat(value[2]))
+            for key, value in memo["state"].items()
+        }
     try:
         calendar = Calendar.from_ical(feed)
     except ValueError:
         return {}
     state = {}
     for component in calendar.walk("VEVENT"):
+        stamp = component.get("DTSTAMP")
         state[str(component.get("UID"))] = (
             str(component.get(HASH_PROPERTY, "")),
             int(component.get("SEQUENCE", 0)),
+            stamp.dt.astimezone(datetime.UTC) if stamp is not None else None,
         )
     return state
 
 
-MEMO_FILE = "calendar-state.json"
+MEMO_FILE = "calendar-state-2.json"  # 2: with DTSTAMP
 
 
 def _memo(folder):
@@ -87,30 +101,37 @@ def _memo(folder):
         return None
 
 
-def remember_state(folder, feed, events, sequence_numbers, domain):
+def remember_state(folder, feed, events, revisions, domain, stamp):
     """Leave the state of a feed just written where ``previous_state`` looks first."""
-    state = {
-        uid(event, domain): [content_hash(event), sequence_numbers.get(event.id, 0)]
-        for event in events
-        if is_dated(event)
-    }
+    state = {}
+    for event in events:
+        if is_dated(event):
+            sequence, revised = revisions.get(event.id, (0, stamp))
+            state[uid(event, domain)] = [content_hash(event), sequence, _utc(revised).isoformat()]
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, MEMO_FILE), "w", encoding="utf-8") as handle:
         json.dump({"feed": hashlib.sha256(feed).hexdigest(), "state": state}, handle)
 
 
-def sequences(events, previous, domain):
-    """{event id: SEQUENCE}: unchanged events keep theirs, edited ones go up by one."""
+def revisions(events, previous, domain, now):
+    """{event id: (SEQUENCE, DTSTAMP)}: an unchanged event keeps both, an edited
+    one goes up by one and is stamped ``now``, a new one starts at 0."""
+    now = _utc(now)
     result = {}
     for event in events:
         before = previous.get(uid(event, domain))
         if before is None:
-            result[event.id] = 0
+            result[event.id] = (0, now)
         elif before[0] == content_hash(event):
-            result[event.id] = before[1]
+            result[event.id] = (before[1], before[2] or now)
         else:
-            result[event.id] = before[1] + 1
+            result[event.id] = (before[1] + 1, now)
     return result
+
+
+def _utc(moment):
+    # iCalendar writes UTC times to the second.
+    return moment.astimezone(datetime.UTC).replace(microsecond=0)
 
 
 def _markdown_to_text(text):
@@ -132,14 +153,15 @@ class FeedWriter:
     ``Calendar.add_missing_timezones()`` and ``to_ical()`` would write them.
     """
 
-    def __init__(self, lang, name, stamp, sequence_numbers, domain, event_url, labels):
+    def __init__(self, lang, name, stamp, revisions, domain, event_url, labels, kept=None):
         self.lang = lang
         self.name = name
-        self.stamp = stamp.astimezone(datetime.UTC)
-        self.sequence_numbers = sequence_numbers
+        self.stamp = _utc(stamp)  # for events without a revision (none in a build)
+        self.revisions = revisions  # event id → (SEQUENCE, DTSTAMP)
         self.domain = domain
         self.event_url = event_url
         self.labels = labels  # {"online": ..., "cancelled": ...}
+        self.kept = kept if kept is not None else KeptEvents(None)
         self._events = {}  # event id → (VEVENT bytes, TZIDs it uses)
         self._timezones = {}  # TZID → VTIMEZONE bytes (b"" if unknown)
 
@@ -163,14 +185,24 @@ class FeedWriter:
 
     def _event_ical(self, event):
         if event.id not in self._events:
-            vevent = self.vevent(event)
-            used = {
-                value.params.get("TZID")
-                for _, value in vevent.property_items(sorted=False)
-                if hasattr(value, "params")
-            }
-            self._events[event.id] = (vevent.to_ical(), used - {None})
+            sequence, stamp = self.revision(event)
+            key = (content_hash(event), self.lang, sequence, stamp, self.event_url(event))
+            key += (self.domain, tuple(sorted(self.labels.items())))
+            found = self.kept.get(key)
+            if found is None:
+                vevent = self.vevent(event)
+                used = {
+                    value.params.get("TZID")
+                    for _, value in vevent.property_items(sorted=False)
+                    if hasattr(value, "params")
+                }
+                found = (vevent.to_ical(), frozenset(used - {None}))
+            self.kept.put(key, found)
+            self._events[event.id] = found
         return self._events[event.id]
+
+    def revision(self, event):
+        return self.revisions.get(event.id, (0, self.stamp))
 
     def _timezone_ical(self, tzid):
         if tzid not in self._timezones:
@@ -182,9 +214,10 @@ class FeedWriter:
 
     def vevent(self, event):
         vevent = Event()
+        sequence, stamp = self.revision(event)
         vevent.add("uid", uid(event, self.domain))
-        vevent.add("dtstamp", self.stamp)
-        vevent.add("sequence", self.sequence_numbers.get(event.id, 0))
+        vevent.add("dtstamp", stamp)
+        vevent.add("sequence", sequence)
         vevent.add("summary", str(event.title.get(self.lang)))
         if isinstance(event.start, datetime.datetime):
             vevent.add("dtstart", event.start)
@@ -213,3 +246,47 @@ class FeedWriter:
             parts = [event.place.name, event.place.address, event.place.city]
             return ", ".join(part for part in parts if part)
         return ""
+
+
+class KeptEvents:
+    """Serialized VEVENTs kept between builds in ``folder``, by everything they show.
+
+    Only those used by the last build are kept.
+    """
+
+    FILE = "calendar-events.pickle"
+
+    def __init__(self, folder):
+        self.path = os.path.join(folder, self.FILE) if folder else None
+        self.version = metadata.version("icalendar")
+        self.previous = self._load()
+        self.used = {}
+
+    def _load(self):
+        if self.path is None:
+            return {}
+        try:
+            with open(self.path, "rb") as handle:
+                version, events = pickle.load(handle)
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
+            return {}
+        return events if version == self.version else {}
+
+    def get(self, key):
+        return self.previous.get(key)
+
+    def put(self, key, value):
+        self.used[key] = value
+
+    def save(self):
+        if self.path is None:
+            return
+        temporary = f"{self.path}.{os.getpid()}.tmp"
+        try:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            with open(temporary, "wb") as handle:
+                pickle.dump((self.version, self.used), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, self.path)
+        except OSError:  # the next build serializes every event again; nothing is lost
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
