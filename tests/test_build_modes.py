@@ -3,6 +3,7 @@ Pelican's cache or afresh, the result is the same; a failure anywhere
 publishes nothing."""
 
 import collections
+import concurrent.futures
 import filecmp
 import os
 import shutil
@@ -188,3 +189,19 @@ def test_the_previous_output_becomes_the_next_staging_folder(tmp_path):
     assert run_pelican(output, extra=extra).returncode == 0
     assert not (output / "left-by-the-last-build.html").exists()
     assert (output / "index.html").stat().st_ino == first_inode
+
+
+def test_two_builds_of_one_output_take_turns(tmp_path):
+    output = tmp_path / "output"
+    extra = {"SEARCH_INDEX": False}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: run_pelican(output, extra=extra), range(2)))
+    for result in results:
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+    built = tree(output)
+    assert "index.html" in built
+    assert os.path.join("en", "index.html") in built
+    # Neither build swept the other's files: a third finds the same site.
+    assert run_pelican(output, extra=extra).returncode == 0
+    assert tree(output) == built

@@ -88,7 +88,11 @@ class Staging:
             retired = f"{self.output}.previous-{os.getpid()}"
             shutil.rmtree(retired, ignore_errors=True)
             os.rename(self.output, retired)
-            os.rename(self.path, self.output)
+            try:
+                os.rename(self.path, self.output)
+            except OSError:
+                os.rename(retired, self.output)
+                raise
             try:
                 os.rename(retired, self.path)
             except OSError:
@@ -126,7 +130,8 @@ CLOCK_TICK_NS = 20_000_000
 
 def _wait_for_the_clock(notes):
     newest = max((changed for _, changed in notes.values()), default=0)
-    wait = newest + CLOCK_TICK_NS - time.time_ns()
+    # At most one tick: a file dated in the future (the clock was set back) says nothing.
+    wait = min(newest + CLOCK_TICK_NS - time.time_ns(), CLOCK_TICK_NS)
     if wait > 0:
         time.sleep(wait / 1e9)
 
