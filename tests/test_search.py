@@ -6,6 +6,7 @@ import os
 
 import pytest
 from playwright.sync_api import sync_playwright
+from search import Bundle, Survey, in_turns, pattern
 
 from browser import StaticServer, launch
 from sitebuild import copy_project_sources, run_pelican
@@ -208,3 +209,29 @@ def test_a_site_without_news_builds_and_searches_its_other_pages(browser, tmp_pa
         links = [a.get_attribute("href") for a in page.query_selector_all("#search-results a")]
         assert "/linee/linea-4/" in links
         context.close()
+
+
+def test_runs_side_by_side_stay_within_the_cores_and_the_page_budget():
+    def survey(name, pages):
+        return Survey(Bundle(name), "{x}", name, pages)
+
+    news, en_news = survey("pagefind-news", 2000), survey("en/pagefind-news", 1900)
+    rest, en_rest = survey("pagefind", 1100), survey("en/pagefind", 1000)
+    turns = in_turns([rest, news, en_rest, en_news], processes=2, pages_at_once=5000)
+    assert turns == [[news, en_news], [rest, en_rest]]
+    # Larger bundles: each runs alone, even one over the budget by itself.
+    big, other = survey("pagefind-news", 8000), survey("en/pagefind-news", 4400)
+    assert in_turns([other, big], processes=2, pages_at_once=5000) == [[big], [other]]
+    assert in_turns([news, en_news, rest], processes=1, pages_at_once=10**6) == [
+        [news],
+        [en_news],
+        [rest],
+    ]
+
+
+def test_the_glob_names_the_levels_of_folders_that_hold_indexable_pages():
+    assert pattern("notizie", "notizie/al-via/index.html") == "notizie/*/index.html"
+    assert pattern("en/news", "en/news/tag/x/index.html") == "en/news/*/*/index.html"
+    assert pattern("progetto", "progetto/index.html") == "progetto/index.html"
+    assert pattern("404.html", "404.html") == "404.html"
+    assert pattern("eventi", "eventi/a/b.ics.html") == "eventi/*/*.html"

@@ -44,6 +44,7 @@ INPUT_DIGEST = "input.sha256"
 # About 60 KiB of Pagefind's memory each (docs/performance.md).
 PAGES_AT_ONCE = 5000
 SCRATCH = "/dev/shm"
+SCRATCH_ROOM = 512 * 1024 * 1024  # a news bundle at 4x takes about 40 MiB
 
 
 class SearchError(RuntimeError):
@@ -225,7 +226,7 @@ def build_index(pelican, output_path):
         return
     # Pagefind writes thousands of small files: made in a scratch folder in
     # memory where there is one, only those that changed reach the disk.
-    with tempfile.TemporaryDirectory(dir=SCRATCH if os.path.isdir(SCRATCH) else None) as scratch:
+    with tempfile.TemporaryDirectory(dir=scratch_folder()) as scratch:
         processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
         pages_at_once = settings.get("SEARCH_PAGES_AT_ONCE", PAGES_AT_ONCE)
         for turn in in_turns(stale, processes, pages_at_once):
@@ -236,6 +237,17 @@ def build_index(pelican, output_path):
                     handle.write(survey.digest + "\n")
                 copy_tree(made, os.path.join(output_path, survey.bundle.folder))
                 shutil.rmtree(made)
+
+
+def scratch_folder():
+    """/dev/shm if it has room (a container's may have only 64 MiB), else the
+    system's temporary folder."""
+    try:
+        if shutil.disk_usage(SCRATCH).free >= SCRATCH_ROOM:
+            return SCRATCH
+    except OSError:
+        pass
+    return None
 
 
 def indexed(folder):
