@@ -125,7 +125,7 @@ class Digests:
         for name, value in fields:
             hasher.update(name.encode() + b"\0")
             if isinstance(value, _ATOMS):
-                hasher.update(_atom(value))
+                hasher.update(b"a" + _atom_bytes(value))
             else:
                 digest, _, items = self._node(value, {}, shallow=True)
                 hasher.update(b"n" + digest)
@@ -239,11 +239,28 @@ _IGNORED = b"ignored"
 
 def _atom_bytes(value):
     """A text, number… as bytes that cannot be mistaken for another's (or a digest's)."""
+    # The same short texts and numbers come back thousands of times (field
+    # names, languages, categories); Markup and str are told apart by type.
+    key = (type(value), value)
+    try:
+        return _short_atoms[key]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable (never for these types, but cheap to say)
+        key = None
     if isinstance(value, str):  # Markup too, told apart by its name
         data = value.encode("utf-8", "surrogatepass")
     else:
         data = repr(value).encode()
-    return b"%s:%d:%s" % (type(value).__name__.encode(), len(data), data)
+    result = b"%s:%d:%s" % (type(value).__name__.encode(), len(data), data)
+    if key is not None and len(data) <= SHORT_ATOM and len(_short_atoms) < SHORT_ATOMS_KEPT:
+        _short_atoms[key] = result
+    return result
+
+
+SHORT_ATOM = 64
+SHORT_ATOMS_KEPT = 100_000
+_short_atoms = {}
 
 
 def _atom(value):
