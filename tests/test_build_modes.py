@@ -6,6 +6,7 @@ import collections
 import concurrent.futures
 import filecmp
 import os
+import pickle
 import shutil
 
 from sitebuild import ROOT, copy_project_sources, run_pelican
@@ -205,3 +206,21 @@ def test_two_builds_of_one_output_take_turns(tmp_path):
     # Neither build swept the other's files: a third finds the same site.
     assert run_pelican(output, extra=extra).returncode == 0
     assert tree(output) == built
+
+
+def test_a_damaged_cache_of_the_sitemap_costs_time_not_a_wrong_sitemap(tmp_path):
+    output = tmp_path / "output"
+    extra = {"SEARCH_INDEX": False}
+    assert run_pelican(output, extra=extra, env=FIXED_DAY).returncode == 0
+    sitemap = (output / "sitemap.xml").read_bytes()
+    (kept,) = (tmp_path / "output.cache").glob("it/*/sitemap.pickle")
+    for damage in (
+        b"not a pickle",
+        pickle.dumps(42),
+        pickle.dumps(("a key", ["not", "a", "text"])),
+    ):
+        kept.write_bytes(damage)
+        result = run_pelican(output, extra=extra, env=FIXED_DAY)
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        assert (output / "sitemap.xml").read_bytes() == sitemap

@@ -268,9 +268,9 @@ class KeptEvents:
         try:
             with open(self.path, "rb") as handle:
                 version, events = pickle.load(handle)
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
             return {}
-        return events if version == self.version else {}
+        return events if version == self.version and isinstance(events, dict) else {}
 
     def get(self, key):
         return self.previous.get(key)

@@ -65,23 +65,29 @@ class Sitemap:
         takes a quarter of a second at the end of every build.
         """
         key = hashlib.sha256(pickle.dumps(sorted(self.entries.items()))).digest()
-        path = os.path.join(folder, KEPT_FILE) if folder else None
-        if path:
-            with contextlib.suppress(OSError, EOFError, pickle.UnpicklingError, ValueError):
-                with open(path, "rb") as handle:
-                    kept_key, xml = pickle.load(handle)
-                if kept_key == key:
-                    return xml
+        if not folder:
+            return self.to_xml()
+        path = os.path.join(folder, KEPT_FILE)
+        with contextlib.suppress(*UNREADABLE):
+            with open(path, "rb") as handle:
+                kept_key, xml = pickle.load(handle)
+            if kept_key == key and isinstance(xml, str):
+                return xml
         xml = self.to_xml()
-        if path:
+        temporary = f"{path}.{os.getpid()}.tmp"
+        try:
+            with open(temporary, "wb") as handle:
+                pickle.dump((key, xml), handle)
+            os.replace(temporary, path)
+        except OSError:  # the next build makes the XML again; nothing is lost
             with contextlib.suppress(OSError):
-                with open(f"{path}.{os.getpid()}.tmp", "wb") as handle:
-                    pickle.dump((key, xml), handle)
-                os.replace(f"{path}.{os.getpid()}.tmp", path)
+                os.remove(temporary)
         return xml
 
 
 KEPT_FILE = "sitemap.pickle"
+# What reading a damaged or foreign pickle may raise.
+UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError)
 
 
 sitemap = Sitemap()
