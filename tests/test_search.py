@@ -149,6 +149,7 @@ def test_a_rebuild_reuses_the_bundles_whose_pages_did_not_change(tmp_path):
     # Pagefind must not run at all: a stand-in for it fails the build if it does.
     stand_in = tmp_path / "no-pagefind" / "pagefind_bin"
     stand_in.mkdir(parents=True)
+    (stand_in / "__init__.py").write_text("")  # a package, found before the real one
     (stand_in / "__main__.py").write_text("raise SystemExit('Pagefind ran')\n")
     no_pagefind = {"PYTHONPATH": str(stand_in.parent)}
     for _ in range(2):  # from the spare copy of the output, then from the first output
@@ -235,3 +236,26 @@ def test_the_glob_names_the_levels_of_folders_that_hold_indexable_pages():
     assert pattern("progetto", "progetto/index.html") == "progetto/index.html"
     assert pattern("404.html", "404.html") == "404.html"
     assert pattern("eventi", "eventi/a/b.ics.html") == "eventi/*/*.html"
+
+
+def test_a_failing_pagefind_stops_the_build_with_a_message_and_keeps_the_site(tmp_path):
+    content, data = copy_project_sources(tmp_path)
+    output = tmp_path / "output"
+    assert run_pelican(output, content=content, data=data).returncode == 0
+    before = (output / "index.html").read_bytes()
+    with open(os.path.join(content, "notizie", "2026-11-25-al-via-opensource14.en.md"), "a") as f:
+        f.write("\nA change the search index must take in.\n")
+    broken = tmp_path / "broken-pagefind" / "pagefind_bin"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("")
+    (broken / "__main__.py").write_text("raise SystemExit('pagefind: out of memory')\n")
+    result = run_pelican(output, content=content, data=data, env={"PYTHONPATH": str(broken.parent)})
+    report = result.stdout + result.stderr
+    assert result.returncode == 1, report
+    assert "Traceback" not in report
+    assert "search index: Pagefind could not index en/pagefind-news:" in " ".join(report.split())
+    assert "pagefind: out of memory" in report
+    assert "nothing was written to the output folder" in " ".join(report.split())
+    assert (output / "index.html").read_bytes() == before
+    news = output / "en" / "news" / "opensource14-gets-under-way" / "index.html"
+    assert "A change the search index" not in news.read_text(encoding="utf-8")

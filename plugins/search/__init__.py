@@ -35,6 +35,7 @@ from pelican.generators import Generator
 from i18n import register_route, site_built, write_route_page
 from i18n.routes import language_prefix
 from i18n.staging import copy_tree, keep_tree
+from site_data.problems import Problem, abort
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +231,11 @@ def build_index(pelican, output_path):
         processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
         pages_at_once = settings.get("SEARCH_PAGES_AT_ONCE", PAGES_AT_ONCE)
         for turn in in_turns(stale, processes, pages_at_once):
-            run_pagefind(output_path, turn, scratch)
+            try:
+                run_pagefind(output_path, turn, scratch)
+            except SearchError as error:
+                fix = "try the build again; if Pagefind fails again, report this message"
+                abort([Problem("search index", message=str(error).strip(), fix=fix)])
             for survey in turn:
                 made = os.path.join(scratch, survey.bundle.folder)
                 with open(os.path.join(made, INPUT_DIGEST), "w") as handle:
