@@ -259,3 +259,15 @@ def test_a_failing_pagefind_stops_the_build_with_a_message_and_keeps_the_site(tm
     assert (output / "index.html").read_bytes() == before
     news = output / "en" / "news" / "opensource14-gets-under-way" / "index.html"
     assert "A change the search index" not in news.read_text(encoding="utf-8")
+
+
+def test_pagefind_works_on_disk_where_memory_has_no_room(monkeypatch, tmp_path):
+    import search
+
+    monkeypatch.setattr(search, "SCRATCH", str(tmp_path / "no-such-folder"))
+    assert search.scratch_folder() is None  # the system's temporary folder
+    monkeypatch.setattr(search, "SCRATCH", str(tmp_path))
+    monkeypatch.setattr(search, "SCRATCH_ROOM", 1 << 62)
+    assert search.scratch_folder() is None
+    monkeypatch.setattr(search, "SCRATCH_ROOM", 0)
+    assert search.scratch_folder() == str(tmp_path)

@@ -1,11 +1,12 @@
 """The staging folder: unchanged files touched, stale ones swept, links never written through."""
 
 import os
+import time
 
 import pytest
 from pelican.writers import FileOverwriteFailedError
 
-from i18n.staging import Staging, StagingWriter, write_bytes
+from i18n.staging import Staging, StagingWriter, copy_file, write_bytes
 
 
 def test_unchanged_bytes_are_touched_and_changed_ones_written(tmp_path):
@@ -73,3 +74,45 @@ def test_the_writer_still_refuses_to_write_a_file_twice(tmp_path):
     with writer._open_w(target, "utf-8", override=True) as handle:
         handle.write("seconde")
     assert (tmp_path / "page.html").read_text(encoding="utf-8") == "seconde"
+
+
+def test_a_copied_file_replaces_a_link_instead_of_writing_through_it(tmp_path):
+    published = tmp_path / "published.zip"
+    published.write_bytes(b"published")
+    staged = tmp_path / "staged.zip"
+    os.link(published, staged)
+    source = tmp_path / "source.zip"
+    source.write_bytes(b"the next build")
+
+    copy_file(str(source), str(staged))
+    assert staged.read_bytes() == b"the next build"
+    assert published.read_bytes() == b"published"
+
+
+def test_a_swap_that_fails_puts_the_output_back(tmp_path):
+    output = tmp_path / "output"
+    output.mkdir()
+    (output / "index.html").write_bytes(b"published")
+    build = Staging(str(output))  # no staging folder was ever written
+    with pytest.raises(FileNotFoundError):
+        build.publish()
+    build.release()
+    assert (output / "index.html").read_bytes() == b"published"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["output", "output.cache"]
+
+
+def test_after_a_first_build_the_output_is_copied_to_be_the_next_staging_folder(tmp_path):
+    output = tmp_path / "output"
+    build = Staging(str(output))
+    write_bytes(str(tmp_path / "output.staging" / "news" / "index.html"), b"first build")
+    build.sweep()
+    build.publish()
+
+    staging = tmp_path / "output.staging"
+    deadline = time.monotonic() + 60
+    while not staging.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    copy, published = staging / "news" / "index.html", output / "news" / "index.html"
+    assert copy.read_bytes() == published.read_bytes() == b"first build"
+    assert copy.stat().st_ino != published.stat().st_ino  # a copy, never a link
+    assert not (tmp_path / "output.staging.part").exists()

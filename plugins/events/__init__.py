@@ -176,14 +176,7 @@ class EventPagesGenerator(Generator):
         every_event = feeds.calendar(data.events)
         write("events_calendar", every_event)
         if not self.settings.get("I18N_SUBSITE") and self.settings.get("CACHE_PATH"):
-            calendar.remember_state(
-                self.settings["CACHE_PATH"],
-                every_event,
-                data.events,
-                feeds.revisions,
-                UID_DOMAIN,
-                self.settings["BUILD_DATE"],
-            )
+            calendar.remember_state(self.settings["CACHE_PATH"], every_event, data.events, feeds)
         for territory in data.territories:
             name = f"{self.settings['SITENAME']} – {gettext(N_('Events'))} – {territory.name.get(self.settings['DEFAULT_LANG'])}"
             events = [event for event in data.events if event.territory == territory.id]

@@ -17,13 +17,13 @@ import datetime
 import hashlib
 import json
 import os
-import pickle
 import re
 from importlib import metadata
 
 from icalendar import Calendar, Event, Timezone
 from pydantic import BaseModel
 
+from incremental import kept
 from site_data.schema import LocalizedText
 
 from .schedule import is_dated
@@ -101,31 +101,34 @@ def _memo(folder):
         return None
 
 
-def remember_state(folder, feed, events, revisions, domain, stamp):
-    """Leave the state of a feed just written where ``previous_state`` looks first."""
+def remember_state(folder, feed, events, feeds):
+    """Leave the state of a feed just written (by ``feeds``, a FeedWriter)
+    where ``previous_state`` looks first."""
     state = {}
     for event in events:
         if is_dated(event):
-            sequence, revised = revisions.get(event.id, (0, stamp))
-            state[uid(event, domain)] = [content_hash(event), sequence, _utc(revised).isoformat()]
+            sequence, revised, digest = feeds.revision(event)
+            state[uid(event, feeds.domain)] = [digest, sequence, revised.isoformat()]
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, MEMO_FILE), "w", encoding="utf-8") as handle:
         json.dump({"feed": hashlib.sha256(feed).hexdigest(), "state": state}, handle)
 
 
 def revisions(events, previous, domain, now):
-    """{event id: (SEQUENCE, DTSTAMP)}: an unchanged event keeps both, an edited
-    one goes up by one and is stamped ``now``, a new one starts at 0."""
+    """{event id: (SEQUENCE, DTSTAMP, content hash)}: an unchanged event keeps
+    its SEQUENCE and DTSTAMP, an edited one goes up by one and is stamped
+    ``now``, a new one starts at 0. The hash is worked out here once per build."""
     now = _utc(now)
     result = {}
     for event in events:
+        digest = content_hash(event)
         before = previous.get(uid(event, domain))
         if before is None:
-            result[event.id] = (0, now)
-        elif before[0] == content_hash(event):
-            result[event.id] = (before[1], before[2] or now)
+            result[event.id] = (0, now, digest)
+        elif before[0] == digest:
+            result[event.id] = (before[1], _utc(before[2]) if before[2] else now, digest)
         else:
-            result[event.id] = (before[1] + 1, now)
+            result[event.id] = (before[1] + 1, now, digest)
     return result
 
 
@@ -157,7 +160,7 @@ class FeedWriter:
         self.lang = lang
         self.name = name
         self.stamp = _utc(stamp)  # for events without a revision (none in a build)
-        self.revisions = revisions  # event id → (SEQUENCE, DTSTAMP)
+        self.revisions = revisions  # event id → (SEQUENCE, DTSTAMP, content hash)
         self.domain = domain
         self.event_url = event_url
         self.labels = labels  # {"online": ..., "cancelled": ...}
@@ -185,8 +188,8 @@ class FeedWriter:
 
     def _event_ical(self, event):
         if event.id not in self._events:
-            sequence, stamp = self.revision(event)
-            key = (content_hash(event), self.lang, sequence, stamp, self.event_url(event))
+            sequence, stamp, digest = self.revision(event)
+            key = (digest, self.lang, sequence, stamp, self.event_url(event))
             key += (self.domain, tuple(sorted(self.labels.items())))
             found = self.kept.get(key)
             if found is None:
@@ -202,7 +205,9 @@ class FeedWriter:
         return self._events[event.id]
 
     def revision(self, event):
-        return self.revisions.get(event.id, (0, self.stamp))
+        """(SEQUENCE, DTSTAMP, content hash) of an event."""
+        found = self.revisions.get(event.id)
+        return found if found is not None else (0, self.stamp, content_hash(event))
 
     def _timezone_ical(self, tzid):
         if tzid not in self._timezones:
@@ -214,7 +219,7 @@ class FeedWriter:
 
     def vevent(self, event):
         vevent = Event()
-        sequence, stamp = self.revision(event)
+        sequence, stamp, digest = self.revision(event)
         vevent.add("uid", uid(event, self.domain))
         vevent.add("dtstamp", stamp)
         vevent.add("sequence", sequence)
@@ -236,7 +241,7 @@ class FeedWriter:
         location = self.location(event)
         if location:
             vevent.add("location", location)
-        vevent.add(HASH_PROPERTY, content_hash(event))
+        vevent.add(HASH_PROPERTY, digest)
         return vevent
 
     def location(self, event):
@@ -259,18 +264,9 @@ class KeptEvents:
     def __init__(self, folder):
         self.path = os.path.join(folder, self.FILE) if folder else None
         self.version = metadata.version("icalendar")
-        self.previous = self._load()
+        events = kept.read(self.path, self.version) if self.path else None
+        self.previous = events if isinstance(events, dict) else {}
         self.used = {}
-
-    def _load(self):
-        if self.path is None:
-            return {}
-        try:
-            with open(self.path, "rb") as handle:
-                version, events = pickle.load(handle)
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
-            return {}
-        return events if version == self.version and isinstance(events, dict) else {}
 
     def get(self, key):
         return self.previous.get(key)
@@ -279,14 +275,6 @@ class KeptEvents:
         self.used[key] = value
 
     def save(self):
-        if self.path is None:
-            return
-        temporary = f"{self.path}.{os.getpid()}.tmp"
-        try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            with open(temporary, "wb") as handle:
-                pickle.dump((self.version, self.used), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self.path)
-        except OSError:  # the next build serializes every event again; nothing is lost
-            with contextlib.suppress(OSError):
-                os.remove(temporary)
+        if self.path is not None:
+            with contextlib.suppress(OSError):  # the next build serializes them again
+                kept.write(self.path, self.version, self.used)

@@ -191,10 +191,11 @@ def write_bytes(path, data):
     """Write ``data`` to ``path``, or only touch it when it already holds them."""
     try:
         with open(path, "rb") as handle:
-            if os.fstat(handle.fileno()).st_size == len(data) and handle.read() == data:
+            found = os.fstat(handle.fileno())
+            if found.st_size == len(data) and handle.read() == data:
                 keep(path)
                 return
-            shared = os.fstat(handle.fileno()).st_nlink > 1
+            shared = found.st_nlink > 1
     except FileNotFoundError:
         os.makedirs(os.path.dirname(path), exist_ok=True)
     else:

@@ -13,18 +13,16 @@ that render, and the settings. When it changes, every page is rendered.
 Pages whose values cannot be compared across builds are always rendered.
 """
 
-import contextlib
 import dataclasses
 import logging
 import os
-import pickle
 import sys
 from dataclasses import dataclass
 from importlib import metadata
 
 from pelican import signals
 
-from . import tracing
+from . import kept, tracing
 from .digest import Digests, Undigestable, text_hash
 
 logger = logging.getLogger(__name__)
@@ -179,25 +177,15 @@ def project_files(settings):
 
 def load_store(path, key):
     """The previous build's pages: {} if there is no record, None if made with another key."""
-    try:
-        with open(path, "rb") as handle:
-            stored_key, pages = pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
-        return {}
-    return pages if stored_key == key else None
+    pages = kept.read(path, key)
+    return {} if pages is kept.MISSING else pages
 
 
 def save_store(path, key, pages):
-    temporary = f"{path}.{os.getpid()}.tmp"
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(temporary, "wb") as handle:
-            pickle.dump((key, pages), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
+        kept.write(path, key, pages)
     except OSError as error:  # the next build renders every page; nothing is lost
         logger.warning("Could not keep the record of rendered pages in %s: %s", path, error)
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
 
 
 class ReusableTemplate:

@@ -68,10 +68,10 @@ class Bundle:
                 found += [(root, root)] if os.path.isfile(path) else []
                 continue
             for folder, _, names in os.walk(path):
+                # folder starts with path, which is site/root: no relpath per page.
+                below = folder[len(path) :].replace(os.sep, "/")
                 found += [
-                    (root, os.path.relpath(os.path.join(folder, name), site).replace(os.sep, "/"))
-                    for name in names
-                    if name.endswith(".html")
+                    (root, f"{root}{below}/{name}") for name in names if name.endswith(".html")
                 ]
         return sorted(found, key=lambda pair: pair[1])
 

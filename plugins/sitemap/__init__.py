@@ -16,6 +16,7 @@ from pelican import signals
 
 from i18n import collect_results, merge_results, refs, site_built
 from i18n.staging import write_bytes
+from incremental import kept
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -65,29 +66,18 @@ class Sitemap:
         takes a quarter of a second at the end of every build.
         """
         key = hashlib.sha256(pickle.dumps(sorted(self.entries.items()))).digest()
-        if not folder:
-            return self.to_xml()
-        path = os.path.join(folder, KEPT_FILE)
-        with contextlib.suppress(*UNREADABLE):
-            with open(path, "rb") as handle:
-                kept_key, xml = pickle.load(handle)
-            if kept_key == key and isinstance(xml, str):
-                return xml
+        path = os.path.join(folder, KEPT_FILE) if folder else None
+        xml = kept.read(path, key) if path else None
+        if isinstance(xml, str):
+            return xml
         xml = self.to_xml()
-        temporary = f"{path}.{os.getpid()}.tmp"
-        try:
-            with open(temporary, "wb") as handle:
-                pickle.dump((key, xml), handle)
-            os.replace(temporary, path)
-        except OSError:  # the next build makes the XML again; nothing is lost
-            with contextlib.suppress(OSError):
-                os.remove(temporary)
+        if path:
+            with contextlib.suppress(OSError):  # the next build makes it again
+                kept.write(path, key, xml)
         return xml
 
 
 KEPT_FILE = "sitemap.pickle"
-# What reading a damaged or foreign pickle may raise.
-UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError)
 
 
 sitemap = Sitemap()

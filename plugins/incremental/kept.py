@@ -1,0 +1,41 @@
+"""Values a build keeps in its cache folder for the next one, under a key.
+
+A record that is missing, damaged or kept under another key reads as none:
+it only costs the next build the time to make the value again.
+"""
+
+import contextlib
+import os
+import pickle
+
+# What reading a damaged or foreign pickle may raise.
+UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError)
+MISSING = object()
+
+
+def read(path, key):
+    """The value kept at ``path`` under ``key``; MISSING if there is no
+    readable record, None if it was kept under another key."""
+    try:
+        with open(path, "rb") as handle:
+            kept_key, value = pickle.load(handle)
+    except UNREADABLE:
+        return MISSING
+    return value if kept_key == key else None
+
+
+def write(path, key, value):
+    """Keep ``value`` at ``path`` under ``key``, whole or not at all.
+
+    Raises OSError if it could not be kept (a full disk, say).
+    """
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(temporary, "wb") as handle:
+            pickle.dump((key, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise
