@@ -45,6 +45,7 @@ PLUGINS = [
     "feeds",
     "sitemap",
     "incremental",
+    "garbage_collection",  # last: its run ends after the others' (finalized)
 ]
 
 TIMEZONE = "Europe/Rome"

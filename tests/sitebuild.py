@@ -39,6 +39,14 @@ def run_pelican(
     )
 
 
+def project_plugins():
+    """The PLUGINS of pelicanconf.py."""
+    namespace = {"__file__": os.path.join(ROOT, "pelicanconf.py")}
+    with open(os.path.join(ROOT, "pelicanconf.py"), encoding="utf-8") as handle:
+        exec(handle.read(), namespace)
+    return namespace["PLUGINS"]
+
+
 def _json(value):
     return json.dumps(value)
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from markupsafe import Markup
 
-from sitebuild import ROOT, events_fixture_content, run_pelican
+from sitebuild import ROOT, events_fixture_content, project_plugins, run_pelican
 from test_build_modes import add_news, tree
 
 FIXED_DAY = {"SOURCE_DATE_EPOCH": "1800010800"}
@@ -226,7 +226,7 @@ def test_every_rebuild_writes_what_a_build_from_scratch_writes(tmp_path):
 def test_the_plugin_does_not_change_what_pages_say(tmp_path):
     site = Site(tmp_path)
     site.build()
-    plugins = [name for name in _project_plugins() if name != "incremental"]
+    plugins = [name for name in project_plugins() if name != "incremental"]
     without = tmp_path / "without"
     site.build(without, PLUGINS=plugins)
     assert differences(site.output, without) == []
@@ -261,13 +261,6 @@ def test_one_language_at_a_time_and_a_damaged_record(tmp_path):
     assert {lang: reused for lang, (_, reused) in counts.items()} == {"it": 0, "en": 0}
     assert "Traceback" not in log
     assert {name: (site.output / name).read_bytes() for name in tree(site.output)} == before
-
-
-def _project_plugins():
-    namespace = {"__file__": os.path.join(ROOT, "pelicanconf.py")}
-    with open(os.path.join(ROOT, "pelicanconf.py"), encoding="utf-8") as handle:
-        exec(handle.read(), namespace)
-    return namespace["PLUGINS"]
 
 
 def test_digests_follow_values_not_objects():

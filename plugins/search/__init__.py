@@ -15,7 +15,9 @@ A bundle whose pages are byte for byte those an earlier build indexed is
 not made again: each bundle keeps the digest of what it indexed in
 ``input.sha256``. The staging folder's own bundle is kept as it is, or the
 published one is copied over it, file by file: most of its files are
-already the same.
+already the same. A bundle made again is copied the same way from a
+scratch folder, unless the staging folder has none yet (a first build):
+then Pagefind writes it in place.
 """
 
 import contextlib
@@ -172,13 +174,13 @@ def in_turns(surveys, processes, pages_at_once):
     return turns
 
 
-def run_pagefind(site, surveys, scratch):
-    """Pagefind runs side by side, one per survey, each writing its bundle
-    into a folder of ``scratch``; SearchError if one fails."""
+def run_pagefind(site, targets):
+    """Pagefind runs side by side, one per survey of ``targets`` ({survey:
+    folder}), each writing its bundle into its folder; SearchError if one fails."""
     failures = []
     with contextlib.ExitStack() as logs:
         running = []
-        for survey in surveys:
+        for survey, target in targets.items():
             logger.info("Search: indexing %s again", survey.bundle.folder)
             log = logs.enter_context(tempfile.TemporaryFile())
             command = [
@@ -190,7 +192,7 @@ def run_pagefind(site, surveys, scratch):
                 "--glob",
                 survey.glob,
                 "--output-path",
-                os.path.join(scratch, survey.bundle.folder),
+                os.path.join(target, survey.bundle.folder),
                 "--silent",
             ]
             running.append((survey, log, subprocess.Popen(command, stdout=log, stderr=log)))
@@ -225,23 +227,33 @@ def build_index(pelican, output_path):
                 stale.append(survey)
     if not stale:
         return
-    # Pagefind writes thousands of small files: made in a scratch folder in
-    # memory where there is one, only those that changed reach the disk.
+    # Pagefind writes thousands of small files. Into a bundle the staging
+    # folder already has, they are made in a scratch folder in memory where
+    # there is one, and only those that changed reach the disk. A bundle it
+    # lacks (a first build) is written in place: copying it would make every
+    # file once more.
     with tempfile.TemporaryDirectory(dir=scratch_folder()) as scratch:
         processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
         pages_at_once = settings.get("SEARCH_PAGES_AT_ONCE", PAGES_AT_ONCE)
         for turn in in_turns(stale, processes, pages_at_once):
+            targets = {
+                survey: output_path
+                if not os.path.exists(os.path.join(output_path, survey.bundle.folder))
+                else scratch
+                for survey in turn
+            }
             try:
-                run_pagefind(output_path, turn, scratch)
+                run_pagefind(output_path, targets)
             except SearchError as error:
                 fix = "try the build again; if Pagefind fails again, report this message"
                 abort([Problem("search index", message=str(error).strip(), fix=fix)])
-            for survey in turn:
-                made = os.path.join(scratch, survey.bundle.folder)
+            for survey, target in targets.items():
+                made = os.path.join(target, survey.bundle.folder)
                 with open(os.path.join(made, INPUT_DIGEST), "w") as handle:
                     handle.write(survey.digest + "\n")
-                copy_tree(made, os.path.join(output_path, survey.bundle.folder))
-                shutil.rmtree(made)
+                if target == scratch:
+                    copy_tree(made, os.path.join(output_path, survey.bundle.folder))
+                    shutil.rmtree(made)
 
 
 def scratch_folder():
