@@ -287,3 +287,41 @@ def test_digests_follow_values_not_objects():
         assert Digests().of(["<b>"]) != Digests().of([Markup("<b>")])
     with pytest.raises(Undigestable):
         Digests().of({"handle": object()})
+
+
+def test_terms_remembered_by_value_digest_as_they_would_afresh():
+    """Tags and categories are digested once per name and settings; each
+    still counts its slug, type, settings and every public attribute."""
+    from pelican.urlwrappers import Category, Tag
+
+    from incremental.digest import Digests
+
+    settings = {
+        "TAG_URL": "tag/{slug}/",
+        "TAG_SAVE_AS": "tag/{slug}/index.html",
+        "CATEGORY_URL": "categoria/{slug}/",
+        "CATEGORY_SAVE_AS": "categoria/{slug}/index.html",
+    }
+
+    def terms():
+        renamed, labelled = Tag("Lodi", settings), Tag("Lodi", settings)
+        renamed.slug = "lodi-2"
+        labelled.label = "Lodi e provincia"
+        return [
+            Tag("Lodi", settings),
+            Tag("Lodi", settings),
+            renamed,
+            Category("Lodi", settings),
+            labelled,
+            Tag("Lodi", {**settings, "TAG_URL": "etichetta/{slug}/"}),
+        ]
+
+    remembered = [Digests().of([term]) for term in terms()]
+    shared = Digests()
+    remembered_together = [shared.of([term]) for term in terms()]
+    afresh = Digests()
+    afresh._term = lambda term: None  # every term walked as any other object
+    walked = [afresh.of([term]) for term in terms()]
+    assert remembered == walked == remembered_together
+    assert remembered[0] == remembered[1]
+    assert len(set(remembered[1:])) == 5

@@ -121,15 +121,20 @@ def start_other_languages(generator):
     if is_subsite(settings):
         build.exchange_with_default_language(generator)
         return
-    if (
-        settings.get("CHECK_ONLY")
-        or not settings.get("I18N_PARALLEL")
-        or not build.can_fork()
-        or workers.running
-    ):
-        return
-    workers.start(settings, generator.output_path)
-    workers.exchange_parsed(generator)
+    starting = (
+        not settings.get("CHECK_ONLY")
+        and settings.get("I18N_PARALLEL")
+        and build.can_fork()
+        and not workers.running
+    )
+    if starting:
+        workers.start(settings, generator.output_path)
+    if current_staging is not None:
+        # Noted while the content is read, after the fork (no thread survives
+        # one); the other languages write only once before_writing lets them.
+        current_staging.start_noting()
+    if starting:
+        workers.exchange_parsed(generator)
 
 
 def before_writing(pelican):
@@ -137,6 +142,8 @@ def before_writing(pelican):
     if is_subsite(pelican.settings):
         build.wait_for_go()
     else:
+        if current_staging is not None:
+            current_staging.notes_taken()
         workers.release()
     return staging.site_writer()
 

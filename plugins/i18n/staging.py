@@ -33,6 +33,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 from pelican.writers import FileOverwriteFailedError, Writer
@@ -63,15 +64,45 @@ class Staging:
         self.output = os.path.normpath(output_path)
         self.path = staging_path(output_path)
         self._lock = _locked(lock_path(output_path))
-        self._before = _file_notes(self.path)
-        _wait_for_the_clock(self._before)
+        # The notes may be taken while the build reads its content
+        # (start_noting); anything written into the staging folder first
+        # waits for them.
+        self._before = self._noting_failed = None
+        self._noting = threading.Thread(target=self._take_notes, name="staging-notes")
+        _unnoted.add(self)
+
+    def start_noting(self):
+        if self._noting.ident is None:
+            self._noting.start()
+
+    def _take_notes(self):
+        try:
+            notes = _file_notes(self.path)
+            _wait_for_the_clock(notes)
+            self._before = notes
+        except BaseException as error:  # noqa: BLE001 - raised where the notes are needed
+            self._noting_failed = error
+
+    def notes_taken(self):
+        """Wait until every file already in the staging folder is noted.
+
+        Call it before letting another process write there (writing in
+        this process waits by itself).
+        """
+        self.start_noting()
+        self._noting.join()
+        _unnoted.discard(self)
+        if self._noting_failed is not None:
+            raise self._noting_failed
+        return self._before
 
     def sweep(self):
         """Delete what this build did not write, and the folders left empty."""
+        before = self.notes_taken()
         for folder, _, names in os.walk(self.path, topdown=False):
             for name in names:
                 path = os.path.join(folder, name)
-                note = self._before.get(path)
+                note = before.get(path)
                 if note is not None and note == _note(path):
                     os.remove(path)
             if folder != self.path and not os.listdir(folder):
@@ -104,6 +135,9 @@ class Staging:
         self.release()
 
     def release(self):
+        if self._noting.ident is not None:
+            self._noting.join()
+        _unnoted.discard(self)
         if self._lock is not None:
             self._lock.close()
             self._lock = None
@@ -181,14 +215,28 @@ def _in_background(script, *args):
 
 # Writing ------------------------------------------------------------------
 
+# Builds whose notes are not all taken yet: nothing may be written before.
+_unnoted = set()
+if hasattr(os, "register_at_fork"):  # a language's process leaves the notes to its parent
+    os.register_at_fork(after_in_child=_unnoted.clear)
+
+
+def _wait_for_notes():
+    for staging in list(_unnoted):
+        staging.notes_taken()
+
 
 def keep(path):
     """``path`` is produced by this build as it already is."""
+    if _unnoted:
+        _wait_for_notes()
     os.utime(path)
 
 
 def write_bytes(path, data):
     """Write ``data`` to ``path``, or only touch it when it already holds them."""
+    if _unnoted:
+        _wait_for_notes()
     try:
         with open(path, "rb") as handle:
             found = os.fstat(handle.fileno())
@@ -207,6 +255,8 @@ def write_bytes(path, data):
 
 def copy_file(source, target):
     """Copy ``source`` to ``target``, or only touch ``target`` when it is the same."""
+    if _unnoted:
+        _wait_for_notes()
     if os.path.isfile(target) and filecmp.cmp(source, target, shallow=False):
         keep(target)
         return

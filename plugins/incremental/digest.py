@@ -47,8 +47,17 @@ _DATES = (datetime.date, datetime.time, datetime.timedelta)
 
 def render_key(value):
     """What an object defining ``render_key()`` wants compared instead of itself."""
-    method = getattr(type(value), "render_key", None)
+    kind = type(value)
+    try:
+        method = _render_key_methods[kind]
+    except KeyError:
+        # Looked up once per type: a miss on a pydantic model's class costs
+        # its metaclass a search and an exception.
+        method = _render_key_methods[kind] = getattr(kind, "render_key", None)
     return method(value) if method is not None else None
+
+
+_render_key_methods = {}
 
 
 class Digests:
@@ -74,6 +83,7 @@ class Digests:
         self._items = {}  # id -> (item, digest of its own parts, items it points to)
         self._items_full = {}  # id -> (item, digest with the items it points to)
         self._roots = {}  # id -> (value, digest): what pages read, most of it shared
+        self._terms = {}  # _term_key -> (settings, digest)
 
     def of(self, value):
         """The digest of a value, the pages and articles it reaches included."""
@@ -156,6 +166,10 @@ class Digests:
         hit = memo.get(id(value))
         if hit is not None and hit[0] is value:
             return hit[1], _NONE, hit[2]
+        if isinstance(value, URLWrapper):
+            digest = self._term(value)
+            if digest is not None:
+                return digest, _NONE, ()
         if id(value) in ancestors:  # a cycle: say how far up it points
             depth = ancestors[id(value)]
             return _hash(f"@{len(ancestors) - depth}".encode()), depth, ()
@@ -182,6 +196,21 @@ class Digests:
             memo[id(value)] = (value, digest, reached)
             highest = _NONE
         return digest, highest, reached
+
+    def _term(self, term):
+        """The digest of a tag, category or author whose attributes are all
+        texts: each article has its own objects for the same few terms, and
+        a term's address takes a slugify and two formats to work out."""
+        key = _term_key(term)
+        if key is None:
+            return None
+        hit = self._terms.get(key)
+        if hit is not None and hit[0] is term.settings:
+            return hit[1]
+        label, parts = self._parts(term)
+        digest = _hash(label.encode() + b"".join(_atom_bytes(part) for part in parts))
+        self._terms[key] = (term.settings, digest)
+        return digest
 
     def _parts(self, value):
         """(label, the values it is made of)."""
@@ -265,6 +294,20 @@ _short_atoms = {}
 
 def _atom(value):
     return _hash(_atom_bytes(value))
+
+
+def _term_key(term):
+    """What a term's digest follows from, when its public attributes are all
+    atoms (else None): its type, settings, name, slug as set, and those."""
+    public = []
+    for name, value in vars(term).items():
+        if name[0] == "_" or name == "settings":
+            continue
+        if not isinstance(value, _ATOMS):
+            return None
+        public.append((name, type(value), value))
+    state = (term._name, term._slug, getattr(term, "_slug_from_name", None))
+    return (type(term), id(term.settings), state, tuple(sorted(public)))
 
 
 def _attributes(value, public_only):
