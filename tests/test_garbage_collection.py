@@ -44,8 +44,13 @@ def test_a_run_puts_the_collector_back_and_undoes_one_that_stopped_half_way():
         tuning.start_run(None)
         assert gc.get_freeze_count() == 0
         tuning.freeze_content([])
-        tuning.finish_run(None)
+        tuning.end_run(None)
+        assert gc.get_threshold() == before
+        # What it froze goes back to the collector when the next run starts.
+        assert gc.get_freeze_count() > 0
+        tuning.start_run(None)
         assert gc.get_freeze_count() == 0
+        tuning.end_run(None)
         assert gc.get_threshold() == before
     finally:
         gc.unfreeze()

@@ -7,11 +7,14 @@ rebuild that reuses its pages this was a sixth of the time
 (docs/performance.md). Once the content is read, it is moved out of the
 collector's sight (``gc.freeze``), and young objects are collected in
 larger batches. Reference counting still frees everything as usual; only
-cycles among the frozen objects wait until the run ends.
+cycles among the frozen objects wait.
 
-Each run puts things back as they were when it ends, and a run that
-stopped half-way is undone by the next (``pelican --autoreload`` runs in
-one process).
+They wait until the next run in the same process (``pelican
+--autoreload``), which gives them back to the collector first, or until
+the process ends: then Python's last collection need not walk them either,
+a fifth of a second saved at every build's end. The thresholds are put
+back when the run ends, and a run that stopped half-way is undone by the
+next.
 """
 
 import gc
@@ -27,7 +30,8 @@ _thresholds_before = None
 
 def start_run(pelican):
     global _thresholds_before
-    finish_run(pelican)  # a run in this process that stopped half-way
+    end_run(pelican)  # a run in this process that stopped half-way
+    gc.unfreeze()  # what the previous run left frozen
     _thresholds_before = gc.get_threshold()
     gc.set_threshold(*BUILD_THRESHOLDS)
 
@@ -37,9 +41,8 @@ def freeze_content(generators):
     gc.freeze()
 
 
-def finish_run(pelican):
+def end_run(pelican):
     global _thresholds_before
-    gc.unfreeze()
     if _thresholds_before is not None:
         gc.set_threshold(*_thresholds_before)
         _thresholds_before = None
@@ -48,4 +51,4 @@ def finish_run(pelican):
 def register():
     signals.initialized.connect(start_run)
     signals.all_generators_finalized.connect(freeze_content)
-    signals.finalized.connect(finish_run)
+    signals.finalized.connect(end_run)

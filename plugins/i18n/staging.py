@@ -98,15 +98,23 @@ class Staging:
 
     def sweep(self):
         """Delete what this build did not write, and the folders left empty."""
-        before = self.notes_taken()
-        for folder, _, names in os.walk(self.path, topdown=False):
-            for name in names:
-                path = os.path.join(folder, name)
-                note = before.get(path)
-                if note is not None and note == _note(path):
-                    os.remove(path)
-            if folder != self.path and not os.listdir(folder):
-                os.rmdir(folder)
+        emptied = set()
+        for path, note in self.notes_taken().items():
+            try:
+                if _note(path) != note:
+                    continue
+            except FileNotFoundError:
+                continue
+            os.remove(path)
+            emptied.add(os.path.dirname(path))
+        # Deepest first, so that a folder's own folders are gone before it.
+        for folder in sorted(emptied, key=len, reverse=True):
+            while folder.startswith(self.path + os.sep):
+                try:
+                    os.rmdir(folder)
+                except OSError:  # not empty: nor are the folders above it
+                    break
+                folder = os.path.dirname(folder)
 
     def publish(self):
         """Swap the staging folder in place of the output folder.
