@@ -303,6 +303,7 @@ def register():
     signals.get_generators.connect(stage_output)
     signals.content_object_init.connect(prepare_content)
     signals.generator_init.connect(install_language)
+    signals.generator_init.connect(reading.skip_generator_cache)
     signals.article_generator_init.connect(start_other_languages)
     signals.get_writer.connect(before_writing)
     signals.all_generators_finalized.connect(keep_urls)

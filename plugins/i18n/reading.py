@@ -116,6 +116,17 @@ def _save_cache_only_when_changed(readers):
     readers.save_cache = save_if_changed
 
 
+def skip_generator_cache(generator):
+    """With the cache kept by the readers (CONTENT_CACHING_LAYER "reader"),
+    a generator's own cache is always empty, yet Pelican still hashes every
+    file twice to look in it and to fill it, then throws that away."""
+    if generator.settings.get("CONTENT_CACHING_LAYER") != "reader":
+        return
+    if hasattr(generator, "get_cached_data"):
+        generator.get_cached_data = lambda filename, default=None: default
+        generator.cache_data = lambda filename, data: None
+
+
 def filename_lang(path, settings):
     """The language a file's name gives (``notizie/x.en.md`` → ``en``), or None."""
     pattern = settings.get("FILENAME_METADATA")

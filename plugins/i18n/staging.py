@@ -179,11 +179,21 @@ def _wait_for_the_clock(notes):
 
 
 def _file_notes(root):
-    return {
-        os.path.join(folder, name): _note(os.path.join(folder, name))
-        for folder, _, names in os.walk(root)
-        for name in names
-    }
+    """{path: _note(path)} of every file under ``root``."""
+    notes, folders = {}, [root]
+    while folders:
+        try:
+            entries = os.scandir(folders.pop())
+        except OSError:  # no staging folder yet
+            continue
+        with entries:
+            for entry in entries:
+                if entry.is_dir():
+                    folders.append(entry.path)
+                else:
+                    stat = entry.stat()
+                    notes[entry.path] = stat.st_ino, stat.st_ctime_ns
+    return notes
 
 
 # The first build's spare staging folder: a copy of the output, made once
