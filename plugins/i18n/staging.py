@@ -244,11 +244,17 @@ def _wait_for_notes():
         staging.notes_taken()
 
 
-def keep(path):
-    """``path`` is produced by this build as it already is."""
+def keep(path, stat=None):
+    """``path`` is produced by this build as it already is.
+
+    Its change time moves (the sweep sees it), its modification time stays:
+    it still says when its bytes last changed (the search surveys, and any
+    server's Last-Modified, go by it).
+    """
     if _unnoted:
         _wait_for_notes()
-    os.utime(path)
+    stat = stat or os.stat(path)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
 def write_bytes(path, data):
@@ -259,7 +265,7 @@ def write_bytes(path, data):
         with open(path, "rb") as handle:
             found = os.fstat(handle.fileno())
             if found.st_size == len(data) and handle.read() == data:
-                keep(path)
+                keep(path, found)
                 return
             shared = found.st_nlink > 1
     except FileNotFoundError:

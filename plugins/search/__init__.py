@@ -21,6 +21,7 @@ then Pagefind writes it in place.
 """
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -28,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections import ChainMap
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -37,6 +39,7 @@ from pelican.generators import Generator
 from i18n import register_route, site_built, write_route_page
 from i18n.routes import language_prefix
 from i18n.staging import copy_tree, keep_tree
+from incremental import kept
 from site_data.problems import Problem, abort
 
 logger = logging.getLogger(__name__)
@@ -44,6 +47,8 @@ logger = logging.getLogger(__name__)
 BUNDLE = "pagefind"
 NEWS_BUNDLE = "pagefind-news"
 INPUT_DIGEST = "input.sha256"
+SURVEYED = "search-surveyed.pickle"
+SURVEYED_VERSION = 1
 # About 60 KiB of Pagefind's memory each (docs/performance.md).
 PAGES_AT_ONCE = 5000
 SCRATCH = "/dev/shm"
@@ -62,41 +67,68 @@ class Bundle:
     roots: tuple = ()  # site-relative folders and HTML files it indexes
 
     def pages(self, site):
-        """[(root, page)] of the HTML files under the roots, site-relative, sorted."""
+        """[(root, page, stat)] of the HTML files under the roots, pages
+        site-relative, sorted."""
         found = []
         for root in self.roots:
             path = os.path.join(site, root)
             if root.endswith(".html"):
-                found += [(root, root)] if os.path.isfile(path) else []
+                with contextlib.suppress(FileNotFoundError):
+                    found.append((root, root, os.stat(path)))
                 continue
-            for folder, _, names in os.walk(path):
-                # folder starts with path, which is site/root: no relpath per page.
-                below = folder[len(path) :].replace(os.sep, "/")
-                found += [
-                    (root, f"{root}{below}/{name}") for name in names if name.endswith(".html")
-                ]
-        return sorted(found, key=lambda pair: pair[1])
+            folders = [(path, root)]
+            while folders:
+                folder, relative = folders.pop()
+                try:
+                    entries = os.scandir(folder)
+                except FileNotFoundError:
+                    continue
+                with entries:
+                    for entry in entries:
+                        if entry.is_dir():
+                            folders.append((entry.path, f"{relative}/{entry.name}"))
+                        elif entry.name.endswith(".html"):
+                            found.append((root, f"{relative}/{entry.name}", entry.stat()))
+        return sorted(found, key=lambda found: found[1])
 
-    def survey(self, site):
+    def survey(self, site, known=None, seen=None):
         """What Pagefind would be given, or None when no page has anything to index.
 
         Pagefind leaves out the pages without ``data-pagefind-body`` anyway,
         but parsing them took a third of its time on the news: the glob
         names only the levels of folders where indexable pages are.
+
+        ``known`` ({(inode, size, modified): digest or None}) holds what
+        earlier surveys found in files that have not changed since (a file
+        whose bytes stay the same keeps its modification time: staging.keep);
+        ``seen`` gets what this survey found, of every page.
         """
+        known = {} if known is None else known
+        seen = {} if seen is None else seen
         indexable = []
-        for root, page in self.pages(site):
-            with open(os.path.join(site, page), "rb") as handle:
-                text = handle.read()
-            if b"data-pagefind-body" in text:
-                indexable.append((root, page, hashlib.sha256(text).digest()))
+        for root, page, stat in self.pages(site):
+            identity = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            try:
+                digest = known[identity]
+            except KeyError:
+                with open(os.path.join(site, page), "rb") as handle:
+                    text = handle.read()
+                digest = hashlib.sha256(text).digest() if b"data-pagefind-body" in text else None
+            seen[identity] = digest
+            if digest is not None:
+                indexable.append((root, page, digest))
         if not indexable:
             return None
         glob = "{" + ",".join(sorted({pattern(root, page) for root, page, _ in indexable})) + "}"
-        digest = hashlib.sha256(f"{metadata.version('pagefind_bin')}\n{glob}\n".encode())
+        digest = hashlib.sha256(f"{pagefind_version()}\n{glob}\n".encode())
         for _, page, page_digest in indexable:
             digest.update(f"{page}\n".encode() + page_digest)
         return Survey(self, glob, digest.hexdigest(), len(indexable))
+
+
+@functools.cache
+def pagefind_version():
+    return metadata.version("pagefind_bin")
 
 
 def pattern(root, page):
@@ -212,10 +244,17 @@ def build_index(pelican, output_path):
     if settings.get("SEARCH_INDEX", True) is False:
         return
     published = settings["OUTPUT_PATH"]
+    # What the last two builds' surveys found: this build writes into the
+    # folder the one before last wrote (the output and staging folders swap).
+    known_path = os.path.join(settings["CACHE_PATH"], SURVEYED)
+    earlier = kept.read(known_path, SURVEYED_VERSION)
+    if not (isinstance(earlier, list) and all(isinstance(part, dict) for part in earlier)):
+        earlier = [{}]  # none yet, or damaged: every page is read
+    known, seen = ChainMap(*earlier), {}
     stale = []
     for lang in settings["LANGUAGES"]:
         for bundle in bundles_of(lang, settings, site=output_path):
-            survey = bundle.survey(output_path)
+            survey = bundle.survey(output_path, known, seen)
             if survey is None:  # nothing to index (no news yet, say)
                 continue
             folder = os.path.join(output_path, bundle.folder)
@@ -225,6 +264,7 @@ def build_index(pelican, output_path):
                 copy_tree(os.path.join(published, bundle.folder), folder)
             else:
                 stale.append(survey)
+    _keep_surveyed(known_path, [earlier[-1], seen])
     if not stale:
         return
     # Pagefind writes thousands of small files. Into a bundle the staging
@@ -254,6 +294,13 @@ def build_index(pelican, output_path):
                 if target == scratch:
                     copy_tree(made, os.path.join(output_path, survey.bundle.folder))
                     shutil.rmtree(made)
+
+
+def _keep_surveyed(path, surveys):
+    try:
+        kept.write(path, SURVEYED_VERSION, surveys)
+    except OSError as error:  # the next build reads the pages again; nothing is lost
+        logger.warning("Could not keep what the search survey read in %s: %s", path, error)
 
 
 def scratch_folder():
