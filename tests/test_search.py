@@ -136,6 +136,21 @@ def test_lists_of_pages_are_left_out_of_the_index_and_the_pages_kept(site):
             assert "data-pagefind-body" in handle.read()
 
 
+def stand_in_pagefind(folder, message):
+    """The environment of a build whose Pagefind prints ``message`` and fails:
+    a ``pagefind_bin`` package found before the real one."""
+    package = folder / "pagefind_bin"
+    package.mkdir(parents=True)
+    program = package / "pagefind"
+    program.write_text(f"#!/bin/sh\necho '{message}' >&2\nexit 1\n")
+    program.chmod(0o755)
+    (package / "__init__.py").write_text(
+        "from pathlib import Path\n\n\n"
+        "def get_executable():\n    return Path(__file__).parent / 'pagefind'\n"
+    )
+    return {"PYTHONPATH": str(folder)}
+
+
 def test_a_rebuild_reuses_the_bundles_whose_pages_did_not_change(tmp_path):
     content, data = copy_project_sources(tmp_path)
     output = tmp_path / "output"
@@ -147,11 +162,7 @@ def test_a_rebuild_reuses_the_bundles_whose_pages_did_not_change(tmp_path):
 
     first = indexed()
     # Pagefind must not run at all: a stand-in for it fails the build if it does.
-    stand_in = tmp_path / "no-pagefind" / "pagefind_bin"
-    stand_in.mkdir(parents=True)
-    (stand_in / "__init__.py").write_text("")  # a package, found before the real one
-    (stand_in / "__main__.py").write_text("raise SystemExit('Pagefind ran')\n")
-    no_pagefind = {"PYTHONPATH": str(stand_in.parent)}
+    no_pagefind = stand_in_pagefind(tmp_path / "no-pagefind", "Pagefind ran")
     for _ in range(2):  # from the spare copy of the output, then from the first output
         result = run_pelican(output, content=content, data=data, env=no_pagefind)
         assert result.returncode == 0, result.stderr
@@ -261,11 +272,8 @@ def test_a_failing_pagefind_stops_the_build_with_a_message_and_keeps_the_site(tm
     before = (output / "index.html").read_bytes()
     with open(os.path.join(content, "notizie", "2026-11-25-al-via-opensource14.en.md"), "a") as f:
         f.write("\nA change the search index must take in.\n")
-    broken = tmp_path / "broken-pagefind" / "pagefind_bin"
-    broken.mkdir(parents=True)
-    (broken / "__init__.py").write_text("")
-    (broken / "__main__.py").write_text("raise SystemExit('pagefind: out of memory')\n")
-    result = run_pelican(output, content=content, data=data, env={"PYTHONPATH": str(broken.parent)})
+    broken = stand_in_pagefind(tmp_path / "broken-pagefind", "pagefind: out of memory")
+    result = run_pelican(output, content=content, data=data, env=broken)
     report = result.stdout + result.stderr
     assert result.returncode == 1, report
     assert "Traceback" not in report

@@ -27,7 +27,6 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections import ChainMap
 from dataclasses import dataclass
@@ -126,6 +125,14 @@ class Bundle:
         return Survey(self, glob, digest.hexdigest(), len(indexable))
 
 
+def pagefind_executable():
+    """Pagefind's own program, run directly (``python -m pagefind_bin`` would
+    start Python first, only to hand over to it)."""
+    import pagefind_bin
+
+    return str(pagefind_bin.get_executable())
+
+
 @functools.cache
 def pagefind_version():
     return metadata.version("pagefind_bin")
@@ -216,9 +223,7 @@ def run_pagefind(site, targets):
             logger.info("Search: indexing %s again", survey.bundle.folder)
             log = logs.enter_context(tempfile.TemporaryFile())
             command = [
-                sys.executable,
-                "-m",
-                "pagefind_bin",
+                pagefind_executable(),
                 "--site",
                 site,
                 "--glob",
