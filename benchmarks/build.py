@@ -149,6 +149,27 @@ def wait_for_background_work(output, first, timeout=300):
         time.sleep(0.2)
 
 
+def journal_less_ext4(path):
+    """The device of ``path`` if it is an ext4 file system without a journal (Linux).
+
+    There, making a file skips every inode deleted in the last minute or
+    more (ext4's recently_deleted()), one by one: a build that follows the
+    deletion of a large folder spends seconds in the kernel making its
+    files. The benchmark deletes nothing until it is done, but an earlier
+    run's temporary folder may just have gone.
+    """
+    try:
+        device = os.stat(path).st_dev
+        name = os.path.basename(
+            os.path.realpath(f"/sys/dev/block/{os.major(device)}:{os.minor(device)}")
+        )
+    except OSError:
+        return None
+    if os.path.isdir(f"/proc/fs/ext4/{name}") and not glob.glob(f"/proc/fs/jbd2/{name}-*"):
+        return name
+    return None
+
+
 def build_plain(folder, content, config, output):
     return measured([PELICAN, content, "-o", output, "-s", config], folder)
 
@@ -181,6 +202,14 @@ def main():
     args = parser.parse_args()
     cold = {}
     with tempfile.TemporaryDirectory() as tmp:
+        device = journal_less_ext4(tmp)
+        if device:
+            print(
+                f"note: {device} is ext4 without a journal: files made within minutes of "
+                "a large deletion there (an earlier benchmark's folder, say) cost far "
+                "more; see docs/performance.md",
+                flush=True,
+            )
         for scale in args.scales:
             folder = os.path.join(tmp, f"x{scale}")
             content, data = make_site(folder, scale)
