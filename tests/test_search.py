@@ -295,27 +295,3 @@ def test_pagefind_works_on_disk_where_memory_has_no_room(monkeypatch, tmp_path):
     assert search.scratch_folder() is None
     monkeypatch.setattr(search, "SCRATCH_ROOM", 0)
     assert search.scratch_folder() == str(tmp_path)
-
-
-def test_news_are_indexed_while_the_other_pages_are_written_when_they_fit(tmp_path):
-    """Each language's news bundle starts as soon as its articles are
-    written, if every language's news fit in SEARCH_PAGES_AT_ONCE together;
-    otherwise at the end. Either way the bundle is the same."""
-    content, data = copy_project_sources(tmp_path)
-    article = os.path.join(content, "notizie", "2026-11-25-al-via-opensource14.en.md")
-    bundles = {}
-    for budget, early in ((5000, True), (1, False)):
-        output = tmp_path / f"budget-{budget}"
-        extra = {"SEARCH_PAGES_AT_ONCE": budget}
-        assert run_pelican(output, content=content, data=data, extra=extra).returncode == 0
-        with open(article, "a", encoding="utf-8") as handle:
-            handle.write(f"\nEdited for a budget of {budget}.\n")
-        result = run_pelican(output, content=content, data=data, extra=extra, args=["--verbose"])
-        assert result.returncode == 0, result.stderr
-        lines = (result.stdout + result.stderr).splitlines()
-        indexing = next(n for n, line in enumerate(lines) if "indexing en/pagefind-news" in line)
-        english_done = next(n for n, line in enumerate(lines) if "reused" in line and "(en)" in line)
-        assert (indexing < english_done) is early, "\n".join(lines)
-        bundles[early] = output / "en" / "pagefind-news"
-    assert tree(bundles[True]) != []
-    assert len(tree(bundles[True])) == len(tree(bundles[False]))

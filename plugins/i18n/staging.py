@@ -296,27 +296,17 @@ def keep_tree(folder):
             keep(os.path.join(parent, name))
 
 
-def copy_tree(source, target, exact=False):
+def copy_tree(source, target):
     """Make ``target`` hold the files of ``source``, written only where they differ.
 
-    Files of ``target`` that ``source`` lacks are left for ``Staging.sweep``,
-    or, with ``exact``, deleted now: a bundle finished before the build's
-    end would otherwise keep them if something touched the whole folder.
+    Files of ``target`` that ``source`` lacks are left for ``Staging.sweep``.
     """
-    copied = set()
     for parent, _, names in os.walk(source):
         for name in names:
             path = os.path.join(parent, name)
             with open(path, "rb") as handle:
                 data = handle.read()
-            copy = os.path.join(target, os.path.relpath(path, source))
-            write_bytes(copy, data)
-            copied.add(copy)
-    if exact:
-        for parent, _, names in os.walk(target):
-            for name in names:
-                if os.path.join(parent, name) not in copied:
-                    os.remove(os.path.join(parent, name))
+            write_bytes(os.path.join(target, os.path.relpath(path, source)), data)
 
 
 class StagingWriter(Writer):

@@ -35,7 +35,7 @@ from importlib import metadata
 from pelican import signals
 from pelican.generators import Generator
 
-from i18n import collect_results, register_route, site_built, write_route_page
+from i18n import register_route, site_built, write_route_page
 from i18n.routes import language_prefix
 from i18n.staging import copy_tree, keep_tree
 from incremental import kept
@@ -47,7 +47,6 @@ BUNDLE = "pagefind"
 NEWS_BUNDLE = "pagefind-news"
 INPUT_DIGEST = "input.sha256"
 SURVEYED = "search-surveyed.pickle"
-NEWS_SURVEYED = "search-surveyed-news.pickle"
 SURVEYED_VERSION = 1
 # About 60 KiB of Pagefind's memory each (docs/performance.md).
 PAGES_AT_ONCE = 5000
@@ -214,161 +213,33 @@ def in_turns(surveys, processes, pages_at_once):
     return turns
 
 
-def start_pagefind(site, survey, target, log):
-    """A Pagefind run writing ``survey``'s bundle into the folder ``target``."""
-    logger.info("Search: indexing %s again", survey.bundle.folder)
-    command = [
-        pagefind_executable(),
-        "--site",
-        site,
-        "--glob",
-        survey.glob,
-        "--output-path",
-        os.path.join(target, survey.bundle.folder),
-        "--silent",
-    ]
-    return subprocess.Popen(command, stdout=log, stderr=log)
-
-
-def pagefind_failure(survey, log, process):
-    """What went wrong with a Pagefind run once it ended, or None."""
-    if process.wait() == 0:
-        return None
-    log.seek(0)
-    said = log.read().decode("utf-8", "replace")
-    return f"Pagefind could not index {survey.bundle.folder}:\n{said}"
-
-
 def run_pagefind(site, targets):
     """Pagefind runs side by side, one per survey of ``targets`` ({survey:
     folder}), each writing its bundle into its folder; SearchError if one fails."""
+    failures = []
     with contextlib.ExitStack() as logs:
         running = []
         for survey, target in targets.items():
+            logger.info("Search: indexing %s again", survey.bundle.folder)
             log = logs.enter_context(tempfile.TemporaryFile())
-            running.append((survey, log, start_pagefind(site, survey, target, log)))
-        failures = [pagefind_failure(*run) for run in running]
-    failures = [failure for failure in failures if failure]
+            command = [
+                pagefind_executable(),
+                "--site",
+                site,
+                "--glob",
+                survey.glob,
+                "--output-path",
+                os.path.join(target, survey.bundle.folder),
+                "--silent",
+            ]
+            running.append((survey, log, subprocess.Popen(command, stdout=log, stderr=log)))
+        for survey, log, process in running:
+            if process.wait() != 0:
+                log.seek(0)
+                said = log.read().decode("utf-8", "replace")
+                failures.append(f"Pagefind could not index {survey.bundle.folder}:\n{said}")
     if failures:
         raise SearchError("\n".join(failures))
-
-
-def stop_on(failures):
-    if failures:
-        fix = "try the build again; if Pagefind fails again, report this message"
-        abort([Problem("search index", message="\n".join(failures).strip(), fix=fix)])
-
-
-def finish_bundle(survey, site, target):
-    """A bundle Pagefind made in ``target``: marked with what it indexed,
-    and copied into the site where it was not made in place."""
-    made = os.path.join(target, survey.bundle.folder)
-    with open(os.path.join(made, INPUT_DIGEST), "w") as handle:
-        handle.write(survey.digest + "\n")
-    if os.path.normpath(target) != os.path.normpath(site):
-        copy_tree(made, os.path.join(site, survey.bundle.folder), exact=True)
-        shutil.rmtree(made)  # the scratch folder may be in memory
-
-
-def in_place_or(scratch, site, survey):
-    """Where Pagefind writes a bundle: in place when the site has none yet
-    (a first build: copying would make every file twice), else ``scratch``."""
-    return site if not os.path.exists(os.path.join(site, survey.bundle.folder)) else scratch
-
-
-class SurveyMemory:
-    """What the last two builds' surveys found (Bundle.survey's ``known``):
-    a build writes into the folder the one before last wrote, as the output
-    and staging folders swap."""
-
-    def __init__(self, path):
-        self.path = path
-        earlier = kept.read(path, SURVEYED_VERSION)
-        if not (isinstance(earlier, list) and all(isinstance(part, dict) for part in earlier)):
-            earlier = [{}]  # none yet, or damaged: every page is read
-        self._last = earlier[-1]
-        self.known, self.seen = ChainMap(*earlier), {}
-
-    def keep(self):
-        try:
-            kept.write(self.path, SURVEYED_VERSION, [self._last, self.seen])
-        except OSError as error:  # the next build reads the pages again; nothing is lost
-            logger.warning("Could not keep what the search survey read in %s: %s", self.path, error)
-
-
-# News bundles whose Pagefind runs started as soon as the articles were
-# written, while this process writes its other pages (index_news_early).
-news_runs = []
-
-
-@dataclass
-class NewsRun:
-    survey: Survey
-    site: str
-    target: str
-    scratch: object  # the TemporaryDirectory, or None
-    log: object
-    process: subprocess.Popen
-
-
-def index_news_early(generator, writer=None):
-    """Start indexing this language's news once its articles are written.
-
-    Only where every language's news can be indexed at once within
-    ``SEARCH_PAGES_AT_ONCE``, beside the processes still writing pages;
-    larger news are indexed at the end (build_index), one run at a time.
-    build_index checks what was made against its own survey of the
-    finished site, so a page written later can only cost time.
-    """
-    settings = generator.settings
-    if settings.get("SEARCH_INDEX", True) is False or settings.get("CHECK_ONLY"):
-        return
-    site = generator.output_path
-    _, news = bundles_of(settings["DEFAULT_LANG"], settings, site=site)
-    memory = SurveyMemory(os.path.join(settings["CACHE_PATH"], NEWS_SURVEYED))
-    survey = news.survey(site, memory.known, memory.seen)
-    memory.keep()
-    budget = settings.get("SEARCH_PAGES_AT_ONCE", PAGES_AT_ONCE)
-    if survey is None or survey.pages * len(settings["LANGUAGES"]) > budget:
-        return
-    published = settings.get("I18N_PUBLISHED_PATH") or settings["OUTPUT_PATH"]
-    if survey.digest in (
-        indexed(os.path.join(site, news.folder)),
-        indexed(os.path.join(published, news.folder)),
-    ):
-        return  # kept or copied at the end
-    scratch = tempfile.TemporaryDirectory(dir=scratch_folder())
-    target = in_place_or(scratch.name, site, survey)
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - until finished
-    process = start_pagefind(site, survey, target, log)
-    news_runs.append(NewsRun(survey, site, target, scratch, log, process))
-
-
-def finish_news_runs(*args, **kwargs):
-    """Wait for the news bundles started early and put them in place."""
-    failures = []
-    while news_runs:
-        run = news_runs.pop()
-        try:
-            failure = pagefind_failure(run.survey, run.log, run.process)
-            if failure:
-                failures.append(failure)
-            else:
-                finish_bundle(run.survey, run.site, run.target)
-        finally:
-            run.log.close()
-            run.scratch.cleanup()
-    stop_on(failures)
-
-
-def forget_news_runs(*args, **kwargs):
-    """Stop what a run that stopped half-way left running (autoreload)."""
-    for run in news_runs:
-        run.process.kill()
-        run.process.wait()
-        run.log.close()
-        run.scratch.cleanup()
-    news_runs.clear()
 
 
 def build_index(pelican, output_path):
@@ -377,13 +248,18 @@ def build_index(pelican, output_path):
     settings = pelican.settings
     if settings.get("SEARCH_INDEX", True) is False:
         return
-    finish_news_runs()
     published = settings["OUTPUT_PATH"]
-    memory = SurveyMemory(os.path.join(settings["CACHE_PATH"], SURVEYED))
+    # What the last two builds' surveys found: this build writes into the
+    # folder the one before last wrote (the output and staging folders swap).
+    known_path = os.path.join(settings["CACHE_PATH"], SURVEYED)
+    earlier = kept.read(known_path, SURVEYED_VERSION)
+    if not (isinstance(earlier, list) and all(isinstance(part, dict) for part in earlier)):
+        earlier = [{}]  # none yet, or damaged: every page is read
+    known, seen = ChainMap(*earlier), {}
     stale = []
     for lang in settings["LANGUAGES"]:
         for bundle in bundles_of(lang, settings, site=output_path):
-            survey = bundle.survey(output_path, memory.known, memory.seen)
+            survey = bundle.survey(output_path, known, seen)
             if survey is None:  # nothing to index (no news yet, say)
                 continue
             folder = os.path.join(output_path, bundle.folder)
@@ -393,23 +269,43 @@ def build_index(pelican, output_path):
                 copy_tree(os.path.join(published, bundle.folder), folder)
             else:
                 stale.append(survey)
-    memory.keep()
+    _keep_surveyed(known_path, [earlier[-1], seen])
     if not stale:
         return
     # Pagefind writes thousands of small files. Into a bundle the staging
     # folder already has, they are made in a scratch folder in memory where
-    # there is one, and only those that changed reach the disk.
+    # there is one, and only those that changed reach the disk. A bundle it
+    # lacks (a first build) is written in place: copying it would make every
+    # file once more.
     with tempfile.TemporaryDirectory(dir=scratch_folder()) as scratch:
         processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
         pages_at_once = settings.get("SEARCH_PAGES_AT_ONCE", PAGES_AT_ONCE)
         for turn in in_turns(stale, processes, pages_at_once):
-            targets = {survey: in_place_or(scratch, output_path, survey) for survey in turn}
+            targets = {
+                survey: output_path
+                if not os.path.exists(os.path.join(output_path, survey.bundle.folder))
+                else scratch
+                for survey in turn
+            }
             try:
                 run_pagefind(output_path, targets)
             except SearchError as error:
-                stop_on([str(error)])
+                fix = "try the build again; if Pagefind fails again, report this message"
+                abort([Problem("search index", message=str(error).strip(), fix=fix)])
             for survey, target in targets.items():
-                finish_bundle(survey, output_path, target)
+                made = os.path.join(target, survey.bundle.folder)
+                with open(os.path.join(made, INPUT_DIGEST), "w") as handle:
+                    handle.write(survey.digest + "\n")
+                if target == scratch:
+                    copy_tree(made, os.path.join(output_path, survey.bundle.folder))
+                    shutil.rmtree(made)
+
+
+def _keep_surveyed(path, surveys):
+    try:
+        kept.write(path, SURVEYED_VERSION, surveys)
+    except OSError as error:  # the next build reads the pages again; nothing is lost
+        logger.warning("Could not keep what the search survey read in %s: %s", path, error)
 
 
 def scratch_folder():
@@ -436,6 +332,3 @@ def register():
     register_route("search", "{search}/")
     signals.get_generators.connect(add_generator)
     site_built.connect(build_index)
-    signals.initialized.connect(forget_news_runs)
-    signals.article_writer_finalized.connect(index_news_early)
-    collect_results.connect(finish_news_runs)  # in another language's own process
