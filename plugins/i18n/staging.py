@@ -11,15 +11,18 @@ rendering them; in a kept folder, a file whose bytes did not change is only
 touched, and the others are written over.
 
 What a build does not write is stale. At the start, ``Staging`` notes the
-inode and change time of every file already in the staging folder; writing
-or touching a file changes its change time, so a file whose note still
-holds at the end was not produced by this build, and ``sweep`` deletes it.
+inode and change time of every file already in the staging folder (in a
+thread, while the build reads its content; writing waits for the notes);
+writing or touching a file changes its change time, so a file whose note
+still holds at the end was not produced by this build, and ``sweep``
+deletes it.
 
 Rules for code that writes into the staging folder (docs/architecture.md):
 
 - Produce every file the site needs on every build: write it, or touch it
   when it is unchanged (``write_bytes``, ``copy_file``, ``copy_tree``,
-  ``keep``).
+  ``keep``). Touching moves a file's change time, not its modification
+  time, which says when its bytes last changed: the search surveys trust it.
 - Never hard-link a file into the staging folder: writing in place through
   a link would change the published file too. (``write_bytes`` and
   ``copy_file`` replace a linked file, left by older builds, instead of
