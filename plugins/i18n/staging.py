@@ -191,9 +191,9 @@ def _file_notes(root):
             continue
         with entries:
             for entry in entries:
-                if entry.is_dir():
+                if entry.is_dir(follow_symlinks=False):
                     folders.append(entry.path)
-                else:
+                elif not entry.is_symlink() or not entry.is_dir():  # as os.walk
                     stat = entry.stat()
                     notes[entry.path] = stat.st_ino, stat.st_ctime_ns
     return notes

@@ -128,7 +128,7 @@ class Bundle:
 def pagefind_executable():
     """Pagefind's own program, run directly (``python -m pagefind_bin`` would
     start Python first, only to hand over to it)."""
-    import pagefind_bin
+    import pagefind_bin  # here: only a build that makes a bundle needs it
 
     return str(pagefind_bin.get_executable())
 
