@@ -13,7 +13,7 @@ from events import calendar as event_feeds
 from icalendar import Calendar
 
 from htmlpage import read_page
-from sitebuild import events_fixture_content, run_pelican
+from sitebuild import ROOT, events_fixture_content, project_plugins, run_pelican
 
 ROME = zoneinfo.ZoneInfo("Europe/Rome")
 FIXTURE_DATA = os.path.join(os.path.dirname(__file__), "fixtures", "events_data")
@@ -360,3 +360,37 @@ def test_the_state_a_build_remembers_is_what_its_feed_says(tmp_path):
     feed_path.write_bytes(feed_path.read_bytes().replace(b"SEQUENCE:0", b"SEQUENCE:7", 1))
     changed = event_feeds.previous_state(feed_path, memo.parent)
     assert changed == event_feeds.previous_state(feed_path) != parsed
+
+
+def test_unchanged_events_are_not_serialized_again(tmp_path):
+    """Kept VEVENTs are reused, not only equal: only an edited event is
+    serialized again, once per language."""
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURE_DATA, data)
+    content = events_fixture_content(tmp_path)
+    output, probe = tmp_path / "output", tmp_path / "probe.txt"
+    plugins = {
+        "PLUGIN_PATHS": ["plugins", os.path.join(ROOT, "tests", "fixtures", "plugins")],
+        "PLUGINS": [*project_plugins(), "calendar_probe"],
+    }
+
+    def serialized():
+        probe.unlink(missing_ok=True)
+        result = run_pelican(
+            output,
+            content=content,
+            data=str(data),
+            extra=plugins,
+            env={"CALENDAR_PROBE": str(probe)},
+        )
+        assert result.returncode == 0, result.stderr
+        return dict(line.split() for line in probe.read_text().splitlines())
+
+    events_file = data / "events.yaml"
+    events = yaml.safe_load(events_file.read_text())
+    dated = str(sum(1 for event in events if event.get("start")))  # undated: in no feed
+    assert serialized() == {"it": dated, "en": dated}
+    assert serialized() == {"it": "0", "en": "0"}
+    events[0]["title"]["en"] = "Informational meeting, new title"
+    events_file.write_text(yaml.safe_dump(events, allow_unicode=True))
+    assert serialized() == {"it": "1", "en": "1"}
