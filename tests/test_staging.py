@@ -135,3 +135,28 @@ def test_an_unchanged_file_keeps_its_modification_time_and_is_seen_as_written(tm
         build.release()
     assert page.read_bytes() == b"same"  # touched: not swept
     assert page.stat().st_mtime_ns == 1_000_000_000
+
+
+def test_a_run_that_stopped_half_way_lets_the_next_one_take_the_lock(tmp_path):
+    """`pelican --autoreload` runs again in the same process: a run that
+    stopped before publishing still holds the lock, which the next must get."""
+    import threading
+    from types import SimpleNamespace
+
+    import i18n
+
+    def run():
+        return SimpleNamespace(settings={"OUTPUT_PATH": str(tmp_path / "output")}, output_path=None)
+
+    i18n.stage_output(run())  # then stops half-way: no publish, no release
+    second = run()
+    started = threading.Thread(target=i18n.stage_output, args=(second,), daemon=True)
+    started.start()
+    started.join(timeout=30)
+    try:
+        assert not started.is_alive(), "the second run waits for the first one's lock"
+        assert second.output_path == str(tmp_path / "output.staging")
+    finally:
+        if i18n.current_staging is not None:
+            i18n.current_staging.release()
+            i18n.current_staging = None
