@@ -1,11 +1,14 @@
 """The staging folder: unchanged files touched, stale ones swept, links never written through."""
 
 import os
+import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from pelican.writers import FileOverwriteFailedError
 
+import i18n
 from i18n.staging import Staging, StagingWriter, copy_file, write_bytes
 
 
@@ -140,10 +143,6 @@ def test_an_unchanged_file_keeps_its_modification_time_and_is_seen_as_written(tm
 def test_a_run_that_stopped_half_way_lets_the_next_one_take_the_lock(tmp_path):
     """`pelican --autoreload` runs again in the same process: a run that
     stopped before publishing still holds the lock, which the next must get."""
-    import threading
-    from types import SimpleNamespace
-
-    import i18n
 
     def run():
         return SimpleNamespace(settings={"OUTPUT_PATH": str(tmp_path / "output")}, output_path=None)
