@@ -159,3 +159,25 @@ def test_a_run_that_stopped_half_way_lets_the_next_one_take_the_lock(tmp_path):
         if i18n.current_staging is not None:
             i18n.current_staging.release()
             i18n.current_staging = None
+
+
+def test_a_file_the_build_may_write_but_not_date_is_still_touched(tmp_path, monkeypatch):
+    """Setting a file's times takes owning it; touching it, only writing it."""
+    import i18n.staging as staging
+
+    page = tmp_path / "page.html"
+    page.write_bytes(b"same")
+    os.utime(page, ns=(0, 0))
+    before = page.stat()
+    time.sleep(0.05)
+    utime = os.utime
+
+    def not_the_owner(path, times=None, *, ns=None):
+        if times is not None or ns is not None:
+            raise PermissionError(1, "Operation not permitted", path)
+        utime(path)
+
+    monkeypatch.setattr(staging.os, "utime", not_the_owner)
+    write_bytes(str(page), b"same")
+    assert page.stat().st_ctime_ns > before.st_ctime_ns
+    assert page.read_bytes() == b"same"

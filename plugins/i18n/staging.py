@@ -257,7 +257,10 @@ def keep(path, stat=None):
     if _unnoted:
         _wait_for_notes()
     stat = stat or os.stat(path)
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    try:
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    except PermissionError:  # setting times takes owning the file; touching, writing it
+        os.utime(path)  # its new modification time only makes a survey read it again
 
 
 def write_bytes(path, data):
