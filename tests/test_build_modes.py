@@ -9,7 +9,7 @@ import os
 import pickle
 import shutil
 
-from sitebuild import ROOT, copy_project_sources, run_pelican
+from sitebuild import ROOT, copy_project_sources, project_plugins, run_pelican
 
 FIXED_DAY = {"SOURCE_DATE_EPOCH": "1800010800"}
 MARKDOWN_EXTENSIONS = os.path.join(ROOT, "tests", "fixtures", "markdown_extensions")
@@ -238,3 +238,25 @@ def test_a_damaged_cache_of_the_sitemap_costs_time_not_a_wrong_sitemap(tmp_path)
         assert result.returncode == 0, result.stderr
         assert "Traceback" not in result.stderr
         assert (output / "sitemap.xml").read_bytes() == sitemap
+
+
+def test_a_full_disk_stops_the_build_with_a_report_and_keeps_the_site(tmp_path):
+    content, data = copy_project_sources(tmp_path)
+    output = tmp_path / "output"
+    assert run_pelican(output, content=content, data=data, env=FIXED_DAY).returncode == 0
+    before = {name: (output / name).read_bytes() for name in tree(output)}
+
+    page = os.path.join(content, "pagine", "contatti.en.md")
+    with open(page, "a", encoding="utf-8") as handle:
+        handle.write("\nA sentence that finds no room on the disk.\n")
+    full_disk = {
+        "PLUGIN_PATHS": ["plugins", os.path.join(ROOT, "tests", "fixtures", "plugins")],
+        "PLUGINS": [*project_plugins(), "full_disk"],
+    }
+    result = run_pelican(output, content=content, data=data, extra=full_disk, env=FIXED_DAY)
+    report = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0
+    assert "Traceback" not in report
+    assert "could not be written: the disk is full (free some space, then build again" in report
+    assert "nothing was written to the output folder" in report
+    assert {name: (output / name).read_bytes() for name in tree(output)} == before

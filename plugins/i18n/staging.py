@@ -30,6 +30,7 @@ Rules for code that writes into the staging folder (docs/architecture.md):
 """
 
 import contextlib
+import errno
 import filecmp
 import io
 import os
@@ -40,6 +41,8 @@ import threading
 import time
 
 from pelican.writers import FileOverwriteFailedError, Writer
+
+from site_data.problems import Problem, abort, relative
 
 try:
     import fcntl
@@ -267,18 +270,23 @@ def write_bytes(path, data):
     """Write ``data`` to ``path``, or only touch it when it already holds them."""
     if _unnoted:
         _wait_for_notes()
-    try:
-        with open(path, "rb") as handle:
-            found = os.fstat(handle.fileno())
-            if found.st_size == len(data) and handle.read() == data:
-                keep(path, found)
-                return
-            shared = found.st_nlink > 1
-    except FileNotFoundError:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-    else:
-        if shared:
-            os.remove(path)
+    with _reported(path):
+        try:
+            with open(path, "rb") as handle:
+                found = os.fstat(handle.fileno())
+                if found.st_size == len(data) and handle.read() == data:
+                    keep(path, found)
+                    return
+                shared = found.st_nlink > 1
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        else:
+            if shared:
+                os.remove(path)
+        _write_new(path, data)
+
+
+def _write_new(path, data):
     with open(path, "wb") as handle:
         handle.write(data)
 
@@ -287,13 +295,38 @@ def copy_file(source, target):
     """Copy ``source`` to ``target``, or only touch ``target`` when it is the same."""
     if _unnoted:
         _wait_for_notes()
-    if os.path.isfile(target) and filecmp.cmp(source, target, shallow=False):
-        keep(target)
-        return
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    if os.path.exists(target):
-        os.remove(target)  # it may be a link to a published file
-    shutil.copyfile(source, target)
+    with _reported(target):
+        if os.path.isfile(target) and filecmp.cmp(source, target, shallow=False):
+            keep(target)
+            return
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if os.path.exists(target):
+            os.remove(target)  # it may be a link to a published file
+        shutil.copyfile(source, target)
+
+
+@contextlib.contextmanager
+def _reported(path):
+    """A file the build cannot write (a full disk, say) stops it with a
+    report an editor can act on, not a traceback; ``output/`` stays as it was."""
+    try:
+        yield
+    except OSError as error:
+        abort([cannot_write(path, error)])
+
+
+def cannot_write(path, error):
+    if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        message = "could not be written: the disk is full"
+        fix = (
+            "free some space, then build again; the site takes twice its size "
+            "on disk, in output/ and in its staging folder"
+        )
+    else:
+        message = f"could not be written: {error.strerror or error}"
+        fix = "check that the folder can be written to and has room, then build again"
+    shown = relative(path)  # as the editor sees it, from the project
+    return Problem(path if shown.startswith(os.pardir) else shown, message=message, fix=fix)
 
 
 def keep_tree(folder):
