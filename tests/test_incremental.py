@@ -325,3 +325,36 @@ def test_terms_remembered_by_value_digest_as_they_would_afresh():
     assert remembered == walked == remembered_together
     assert remembered[0] == remembered[1]
     assert len(set(remembered[1:])) == 5
+
+
+def test_changing_the_code_that_makes_kept_values_makes_them_anew(tmp_path):
+    """VEVENTs, the sitemap's XML and the search bundles are kept between
+    builds; a change to the module that makes them must show at once."""
+    plugins = tmp_path / "plugins"
+    shutil.copytree(os.path.join(ROOT, "plugins"), plugins)
+    extra = {"PLUGIN_PATHS": [str(plugins)]}
+    output = tmp_path / "output"
+    content = events_fixture_content(tmp_path)
+    data = os.path.join(ROOT, "tests", "fixtures", "events_data")
+    assert run_pelican(output, content=content, data=data, extra=extra).returncode == 0
+
+    def edit(module, old, new):
+        path = plugins / module
+        text = path.read_text(encoding="utf-8")
+        assert old in text, module
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    edit(
+        "events/calendar.py",
+        "vevent.add(HASH_PROPERTY, digest)",
+        'vevent.add(HASH_PROPERTY, digest)\n        vevent.add("x-code-changed", "yes")',
+    )
+    edit("sitemap/__init__.py", 'xml_declaration=True) + "\\n"', 'xml_declaration=True) + "\\n\\n"')
+    edit("search/__init__.py", '"""Site search:', '"""(Changed.) Site search:')
+    result = run_pelican(output, content=content, data=data, extra=extra, args=["--verbose"])
+    assert result.returncode == 0, result.stderr
+    feed = next(output.glob("eventi/*/*.ics")).read_text(encoding="utf-8")
+    assert "X-CODE-CHANGED:yes" in feed
+    assert (output / "sitemap.xml").read_text(encoding="utf-8").endswith("</urlset>\n\n")
+    log = " ".join((result.stdout + result.stderr).split())
+    assert log.count("Search: indexing") == 4, log

@@ -263,7 +263,8 @@ class KeptEvents:
 
     def __init__(self, folder):
         self.path = os.path.join(folder, self.FILE) if folder else None
-        self.version = metadata.version("icalendar")
+        # Kept VEVENTs are made by this module and icalendar: either changing makes them anew.
+        self.version = (metadata.version("icalendar"), kept.source_digest(__file__))
         events = kept.read(self.path, self.version) if self.path else None
         self.previous = events if isinstance(events, dict) else {}
         self.used = {}

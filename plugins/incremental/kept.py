@@ -5,6 +5,8 @@ it only costs the next build the time to make the value again.
 """
 
 import contextlib
+import functools
+import hashlib
 import os
 import pickle
 
@@ -39,3 +41,14 @@ def write(path, key, value):
         with contextlib.suppress(OSError):
             os.remove(temporary)
         raise
+
+
+@functools.cache
+def source_digest(*paths):
+    """A digest of the code that makes a kept value (module files): keep it in
+    the key, so that changing that code makes the value again."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()

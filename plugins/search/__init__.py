@@ -119,7 +119,9 @@ class Bundle:
         if not indexable:
             return None
         glob = "{" + ",".join(sorted({pattern(root, page) for root, page, _ in indexable})) + "}"
-        digest = hashlib.sha256(f"{pagefind_version()}\n{glob}\n".encode())
+        # This module says how Pagefind runs: changing it makes every bundle anew.
+        code = kept.source_digest(__file__)
+        digest = hashlib.sha256(f"{pagefind_version()}\n{code}\n{glob}\n".encode())
         for _, page, page_digest in indexable:
             digest.update(f"{page}\n".encode() + page_digest)
         return Survey(self, glob, digest.hexdigest(), len(indexable))

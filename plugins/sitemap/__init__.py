@@ -66,6 +66,7 @@ class Sitemap:
         takes a quarter of a second at the end of every build.
         """
         key = hashlib.sha256(pickle.dumps(sorted(self.entries.items()))).digest()
+        key += kept.source_digest(__file__).encode()  # changing to_xml() makes it anew
         path = os.path.join(folder, KEPT_FILE) if folder else None
         xml = kept.read(path, key) if path else None
         if isinstance(xml, str):
