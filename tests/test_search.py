@@ -3,6 +3,7 @@ offline with JavaScript and points to the site map without it."""
 
 import json
 import os
+import pickle
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -295,3 +296,16 @@ def test_pagefind_works_on_disk_where_memory_has_no_room(monkeypatch, tmp_path):
     assert search.scratch_folder() is None
     monkeypatch.setattr(search, "SCRATCH_ROOM", 0)
     assert search.scratch_folder() == str(tmp_path)
+
+
+def test_a_damaged_record_of_surveyed_pages_costs_reading_them_not_a_wrong_index(tmp_path):
+    output = tmp_path / "output"
+    assert run_pelican(output).returncode == 0
+    bundle = (output / "en" / "pagefind-news" / "input.sha256").read_text()
+    (record,) = (tmp_path / "output.cache").glob("it/*/search-surveyed.pickle")
+    no_pagefind = stand_in_pagefind(tmp_path / "no-pagefind", "Pagefind ran")
+    for damage in (b"not a pickle", pickle.dumps((1, 42)), pickle.dumps((1, ["not a dict"]))):
+        record.write_bytes(damage)
+        result = run_pelican(output, env=no_pagefind)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert (output / "en" / "pagefind-news" / "input.sha256").read_text() == bundle

@@ -37,7 +37,7 @@ from pelican.generators import Generator
 
 from i18n import register_route, site_built, write_route_page
 from i18n.routes import language_prefix
-from i18n.staging import copy_tree, keep_tree
+from i18n.staging import copy_tree, keep_tree, write_bytes
 from incremental import kept
 from site_data.problems import Problem, abort
 
@@ -296,8 +296,7 @@ def build_index(pelican, output_path):
                 abort([Problem("search index", message=str(error).strip(), fix=fix)])
             for survey, target in targets.items():
                 made = os.path.join(target, survey.bundle.folder)
-                with open(os.path.join(made, INPUT_DIGEST), "w") as handle:
-                    handle.write(survey.digest + "\n")
+                write_bytes(os.path.join(made, INPUT_DIGEST), f"{survey.digest}\n".encode())
                 if target == scratch:
                     copy_tree(made, os.path.join(output_path, survey.bundle.folder))
                     shutil.rmtree(made)
