@@ -197,7 +197,8 @@ DRAFTS_VISIBLE = True
 CACHE_CONTENT = True
 LOAD_CONTENT_CACHE = True
 CONTENT_CACHING_LAYER = "reader"
-CHECK_MODIFIED_METHOD = "sha1"  # a file's content, not its date, says it changed
+# Files changed a moment ago; the others by their status (plugins/i18n/reading.py).
+CHECK_MODIFIED_METHOD = "sha1"
 GZIP_CACHE = False
 # Languages other than the default one are built by their own processes,
 # at the same time as the default one (where fork() exists).

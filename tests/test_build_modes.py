@@ -138,6 +138,29 @@ def logging_markdown(log):
     return options
 
 
+def test_an_edit_that_keeps_the_size_and_puts_the_date_back_is_still_seen(tmp_path):
+    # Pelican's cache goes by each file's status, not its SHA-1 (i18n/reading.py):
+    # the change time, which no tool puts back, must be part of it.
+    content, data = copy_project_sources(tmp_path)
+    output = tmp_path / "output"
+    assert run_pelican(output, content=content, data=data).returncode == 0
+    page = os.path.join(content, "pagine", "contatti.en.md")
+    status = os.stat(page)
+    with open(page, encoding="utf-8") as handle:
+        text = handle.read()
+    assert "informational meetings" in text
+    with open(page, "w", encoding="utf-8") as handle:
+        handle.write(text.replace("informational meetings", "informational sessions", 1))
+    os.utime(page, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert os.stat(page).st_size == status.st_size
+
+    result = run_pelican(output, content=content, data=data)
+    assert result.returncode == 0, result.stderr
+    english = (output / "en" / "contacts" / "index.html").read_text(encoding="utf-8")
+    assert "informational sessions" in english
+    assert "informational meetings" not in english
+
+
 def test_each_article_is_parsed_once_by_the_process_of_its_language(tmp_path):
     content, data = copy_project_sources(tmp_path)
     for number in range(1, 4):

@@ -3,11 +3,13 @@ though it keeps its converters from one file to the next (plugins/i18n/reading.p
 
 import glob
 import os
+import time
 
 import pytest
 from pelican.readers import MarkdownReader
 from pelican.settings import read_settings
 
+from i18n import reading
 from i18n.reading import ExchangedMarkdownReader
 from sitebuild import ROOT
 
@@ -83,3 +85,26 @@ def test_dates_are_read_as_pelican_reads_them(settings, name, text):
         return type(value), value, value.tzinfo
 
     assert outcome(ExchangedMarkdownReader(settings)) == outcome(MarkdownReader(settings))
+
+
+def test_a_file_is_stamped_by_its_status_unless_it_changed_a_moment_ago(tmp_path, monkeypatch):
+    path = tmp_path / "news.md"
+    path.write_text("Title: News\n\nText.\n", encoding="utf-8")
+    status = os.stat(path)
+
+    def by_content(name):
+        with open(name, "rb") as handle:
+            return handle.read()
+
+    # Just written: another write within the clock's tick would not show.
+    assert reading._stamp_now(str(path), by_content) == ("content", path.read_bytes())
+    later = max(status.st_mtime_ns, status.st_ctime_ns) + reading.RECENT_NS
+    monkeypatch.setattr(reading.time, "time_ns", lambda: later)
+    by_status = (status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+    assert reading._stamp_now(str(path), by_content) == by_status
+    # Its modification time put back after an edit: the change time still moved.
+    time.sleep(0.01)
+    path.write_text("Title: News\n\nTxet.\n", encoding="utf-8")
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    monkeypatch.setattr(reading.time, "time_ns", lambda: later + 10 * reading.RECENT_NS)
+    assert reading._stamp_now(str(path), by_content) != by_status

@@ -19,20 +19,24 @@ import io
 import os
 import pickle
 import re
+import time
 
 from markdown import Markdown
 from markdown.preprocessors import Preprocessor
 from pelican.readers import MarkdownReader
 from pelican.utils import SafeDatetime, pelican_open
 
-# Parsed files received from the other languages' processes, by absolute
-# path; emptied at the start of every run (see ``start_run``).
+# Parsed files received from the other languages' processes, and the stamps
+# those took before parsing them, by absolute path; emptied at the start of
+# every run (see ``start_run``).
 received = {}
+received_stamps = {}
 SETTINGS_ID = "settings"
 
 
 def start_run():
     received.clear()
+    received_stamps.clear()
 
 
 class ExchangedMarkdownReader(MarkdownReader):
@@ -95,6 +99,7 @@ def use_exchanged_reader(readers):
         if readers.reader_classes.get(extension) is MarkdownReader:
             readers.reader_classes[extension] = ExchangedMarkdownReader
     _save_cache_only_when_changed(readers)
+    _stamp_files_by_status(readers)
 
 
 def _save_cache_only_when_changed(readers):
@@ -114,6 +119,47 @@ def _save_cache_only_when_changed(readers):
 
     readers.cache_data = cache_and_note
     readers.save_cache = save_if_changed
+
+
+def _stamp_files_by_status(readers):
+    """Stamp each file once per run, before it is read, by its status.
+
+    Pelican tells a file changed since its cache by its SHA-1
+    (CHECK_MODIFIED_METHOD), reading every content file on every build,
+    and stamps a file it parsed after parsing it: an edit saved in between
+    was cached with the older text. Here a file is stamped the first time
+    the run looks at it, before reading, by its inode, size, modification
+    and change times (tools that put a modification time back still move
+    the change time). A file changed within RECENT_NS of that moment could
+    change again within the clock's tick, unseen: it is stamped by its
+    content, which the next build's stamp cannot match, so it is read again.
+    A file another language's process parsed keeps the stamp that process
+    took before parsing it.
+    """
+    by_content = readers._get_file_stamp  # warns and returns "" if it cannot
+    taken = {}
+
+    def stamp(path):
+        known = taken.get(path)
+        if known is None:
+            known = taken[path] = received_stamps.get(path) or _stamp_now(path, by_content)
+        return known
+
+    readers._get_file_stamp = stamp
+    readers.i18n_stamps = taken
+
+
+def _stamp_now(path, by_content):
+    try:
+        status = os.stat(path)
+    except OSError:
+        return by_content(path)
+    if time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) < RECENT_NS:
+        return ("content", by_content(path))
+    return (status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
+RECENT_NS = 100_000_000  # longer than any local file system's clock tick
 
 
 def skip_generator_cache(generator):
@@ -165,14 +211,17 @@ def parse_own_files(generator):
     reports the error.
     """
     readers = generator.readers.readers
+    stamps = getattr(generator.readers, "i18n_stamps", {})
     parsed = {}
-    for path in files_to_parse(generator):
+    for path in files_to_parse(generator):  # stamped there, before parsing
         try:
             parsed[path] = readers[os.path.splitext(path)[1][1:]].read(path)
         except Exception:  # noqa: BLE001 - reported when Pelican reads it
             continue
     received.update(parsed)
-    return pack(parsed, generator.settings)
+    return pack(
+        {path: (stamps.get(path), result) for path, result in parsed.items()}, generator.settings
+    )
 
 
 # Metadata holds Pelican objects (tags, categories) that keep the settings of
@@ -211,4 +260,7 @@ def unpack(data, settings):
 
 
 def receive(data, settings):
-    received.update(unpack(data, settings))
+    for path, (stamp, result) in unpack(data, settings).items():
+        received[path] = result
+        if stamp is not None:
+            received_stamps[path] = stamp
