@@ -9,6 +9,8 @@ import os
 import pickle
 import shutil
 
+import pytest
+
 from sitebuild import ROOT, copy_project_sources, project_plugins, run_pelican
 
 FIXED_DAY = {"SOURCE_DATE_EPOCH": "1800010800"}
@@ -283,3 +285,42 @@ def test_a_full_disk_stops_the_build_with_a_report_and_keeps_the_site(tmp_path):
     assert "could not be written: the disk is full (free some space, then build again" in report
     assert "nothing was written to the output folder" in report
     assert {name: (output / name).read_bytes() for name in tree(output)} == before
+
+
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        ("full", "could not be written: the disk is full (free some space, then build again"),
+        ("read", "images/partner-logo.svg: could not be read: Permission denied"),
+    ],
+)
+def test_a_static_file_that_cannot_be_copied_stops_the_build_and_keeps_the_site(
+    tmp_path, failure, said
+):
+    # Pelican copies static files with its own code, which only warns when
+    # one cannot be copied: the site would be published without it.
+    content, data = copy_project_sources(tmp_path)
+    output = tmp_path / "output"
+    assert run_pelican(output, content=content, data=data, env=FIXED_DAY).returncode == 0
+    before = {name: (output / name).read_bytes() for name in tree(output)}
+
+    images = os.path.join(content, "images")
+    os.makedirs(images, exist_ok=True)
+    with open(os.path.join(images, "partner-logo.svg"), "w", encoding="utf-8") as handle:
+        handle.write('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>\n')
+    failing = {
+        "PLUGIN_PATHS": ["plugins", os.path.join(ROOT, "tests", "fixtures", "plugins")],
+        "PLUGINS": [*project_plugins(), "full_disk_static"],
+    }
+    env = {**FIXED_DAY, "STATIC_COPY_FAILS": failure}
+    result = run_pelican(output, content=content, data=data, extra=failing, env=env)
+    report = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0
+    assert "Traceback" not in report
+    assert said in report
+    assert "nothing was written to the output folder" in report
+    assert {name: (output / name).read_bytes() for name in tree(output)} == before
+
+    result = run_pelican(output, content=content, data=data, env=FIXED_DAY)
+    assert result.returncode == 0, result.stderr
+    assert (output / "images" / "partner-logo.svg").is_file()

@@ -330,6 +330,7 @@ def register():
     signals.content_object_init.connect(prepare_content)
     signals.generator_init.connect(install_language)
     signals.generator_init.connect(reading.skip_generator_cache)
+    signals.generator_init.connect(staging.report_static_copy_errors)
     signals.article_generator_init.connect(start_other_languages)
     signals.get_writer.connect(before_writing)
     signals.all_generators_finalized.connect(keep_urls)

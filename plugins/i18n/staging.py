@@ -40,6 +40,8 @@ import sys
 import threading
 import time
 
+from pelican import utils as pelican_utils
+from pelican.generators import StaticGenerator
 from pelican.writers import FileOverwriteFailedError, Writer
 
 from site_data.problems import Problem, abort, relative
@@ -327,6 +329,41 @@ def cannot_write(path, error):
         fix = "check that the folder can be written to and has room, then build again"
     shown = relative(path)  # as the editor sees it, from the project
     return Problem(path if shown.startswith(os.pardir) else shown, message=message, fix=fix)
+
+
+def report_static_copy_errors(generator):
+    """Pelican copies the theme's and the content's static files with its
+    own code, and only warns about a file it could not copy: the site
+    would be published without it, or with half of it on a full disk.
+    Such a file stops the build with the usual report instead."""
+    if not isinstance(generator, StaticGenerator):
+        return
+    generate_output = generator.generate_output
+
+    def generate_output_reported(writer):
+        copy_file = pelican_utils.copy_file
+        pelican_utils.copy_file = shutil.copyfile  # raises instead of warning
+        try:
+            generate_output(writer)
+        except OSError as error:
+            output = os.path.abspath(generator.output_path)
+            where = os.path.abspath(error.filename) if error.filename else output
+            if where != output and not where.startswith(output + os.sep):
+                abort([cannot_read(where, error)])
+            abort([cannot_write(where, error)])
+        finally:
+            pelican_utils.copy_file = copy_file
+
+    generator.generate_output = generate_output_reported
+
+
+def cannot_read(path, error):
+    shown = relative(path)
+    return Problem(
+        path if shown.startswith(os.pardir) else shown,
+        message=f"could not be read: {error.strerror or error}",
+        fix="check that the file exists and can be read, then build again",
+    )
 
 
 def keep_tree(folder):
