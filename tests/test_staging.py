@@ -1,6 +1,9 @@
 """The staging folder: unchanged files touched, stale ones swept, links never written through."""
 
+import errno
 import os
+import subprocess
+import sys
 import threading
 import time
 from types import SimpleNamespace
@@ -9,6 +12,7 @@ import pytest
 from pelican.writers import FileOverwriteFailedError
 
 import i18n
+from i18n import staging
 from i18n.staging import Staging, StagingWriter, copy_file, write_bytes
 
 
@@ -181,3 +185,61 @@ def test_a_file_the_build_may_write_but_not_date_is_still_touched(tmp_path, monk
     write_bytes(str(page), b"same")
     assert page.stat().st_ctime_ns > before.st_ctime_ns
     assert page.read_bytes() == b"same"
+
+
+def test_a_failure_while_noting_the_staging_folder_stops_the_build_before_publishing(
+    tmp_path, monkeypatch
+):
+    """The notes are taken in a thread; its failure is raised where they are
+    needed (before writing, and by the sweep), never swallowed."""
+
+    def unreadable(root):
+        raise OSError(errno.EIO, "Input/output error", root)
+
+    monkeypatch.setattr(staging, "_file_notes", unreadable)
+    output = tmp_path / "output"
+    output.mkdir()
+    (output / "index.html").write_bytes(b"published")
+    build = Staging(str(output))
+    build.start_noting()
+    try:
+        with pytest.raises(OSError, match="Input/output error"):
+            write_bytes(str(tmp_path / "output.staging" / "index.html"), b"new")
+        with pytest.raises(OSError, match="Input/output error"):
+            build.sweep()
+    finally:
+        build.release()
+    assert (output / "index.html").read_bytes() == b"published"
+    Staging(str(output)).release()  # the lock was let go
+
+
+def test_the_spare_copy_waits_for_the_next_build_and_leaves_its_staging_folder(
+    tmp_path, monkeypatch
+):
+    started = []
+    monkeypatch.setattr(staging, "_in_background", lambda *command: started.append(command))
+    output = tmp_path / "output"
+    first = Staging(str(output))
+    write_bytes(str(tmp_path / "output.staging" / "index.html"), b"first build")
+    first.sweep()
+    first.publish()
+    [(script, *arguments)] = started
+    assert script == staging.SPARE_COPY
+
+    # The next build got the lock first and is writing its own staging folder.
+    second = Staging(str(output))
+    page = tmp_path / "output.staging" / "index.html"
+    write_bytes(str(page), b"second build")
+    copying = subprocess.Popen([sys.executable, "-c", script, *arguments])
+    try:
+        time.sleep(0.5)
+        assert copying.poll() is None  # waiting for the lock
+        assert not (tmp_path / "output.staging.part").exists()
+        second.sweep()
+        second.publish()
+        assert copying.wait(timeout=30) == 0
+    finally:
+        copying.kill()
+    assert (output / "index.html").read_bytes() == b"second build"
+    assert page.read_bytes() == b"first build"  # the output it replaced, kept as it was
+    assert not (tmp_path / "output.staging.part").exists()
