@@ -136,6 +136,8 @@ def _stamp_files_by_status(readers):
     A file another language's process parsed keeps the stamp that process
     took before parsing it.
     """
+    if os.name == "nt":  # st_ctime is the creation time there: keep the SHA-1
+        return
     by_content = readers._get_file_stamp  # warns and returns "" if it cannot
     taken = {}
 
