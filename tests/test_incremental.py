@@ -3,6 +3,7 @@ and write exactly what a build from scratch writes."""
 
 import filecmp
 import os
+import pickle
 import re
 import shutil
 
@@ -358,3 +359,19 @@ def test_changing_the_code_that_makes_kept_values_makes_them_anew(tmp_path):
     assert (output / "sitemap.xml").read_text(encoding="utf-8").endswith("</urlset>\n\n")
     log = " ".join((result.stdout + result.stderr).split())
     assert log.count("Search: indexing") == 4, log
+
+
+def test_a_kept_value_that_cannot_be_read_is_made_again(tmp_path):
+    from incremental import kept
+
+    path = tmp_path / "kept.pickle"
+    kept.write(str(path), "key", {"value": 1})
+    assert kept.read(str(path), "key") == {"value": 1}
+    assert kept.read(str(path), "another key") is None
+    assert kept.read(str(tmp_path / "missing.pickle"), "key") is kept.MISSING
+    renamed_module = pickle.dumps(("key", pickle.loads(pickle.dumps(Markup("x")))))
+    renamed_module = renamed_module.replace(b"markupsafe", b"markupsafx")
+    damaged = [b"", b"\x80\x05garbage", pickle.dumps(("key", 1))[:-3], renamed_module]
+    for data in damaged:
+        path.write_bytes(data)
+        assert kept.read(str(path), "key") is kept.MISSING, data

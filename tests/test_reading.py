@@ -3,7 +3,9 @@ though it keeps its converters from one file to the next (plugins/i18n/reading.p
 
 import glob
 import os
+import pathlib
 import time
+import types
 
 import pytest
 from pelican.readers import MarkdownReader
@@ -108,3 +110,26 @@ def test_a_file_is_stamped_by_its_status_unless_it_changed_a_moment_ago(tmp_path
     os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
     monkeypatch.setattr(reading.time, "time_ns", lambda: later + 10 * reading.RECENT_NS)
     assert reading._stamp_now(str(path), by_content) != by_status
+
+
+def test_a_run_stamps_a_file_once_and_takes_the_stamp_of_the_process_that_parsed_it(
+    tmp_path, settings
+):
+    mine, theirs = tmp_path / "mine.it.md", tmp_path / "theirs.en.md"
+    for path in (mine, theirs):
+        path.write_text("Title: News\n\nText.\n", encoding="utf-8")
+    readers = types.SimpleNamespace(_get_file_stamp=lambda path: pathlib.Path(path).read_bytes())
+    # The other language's process stamped its file before parsing it.
+    reading.start_run()
+    packed = reading.pack({str(theirs): (("its stamp",), ("<p>Text.</p>", {}))}, settings)
+    reading.receive(packed, settings)
+    reading._stamp_files_by_status(readers)
+    try:
+        assert readers._get_file_stamp(str(theirs)) == ("its stamp",)
+        first = readers._get_file_stamp(str(mine))
+        mine.write_text("Title: News\n\nAn edit saved while the build reads.\n", encoding="utf-8")
+        # What the run caches goes with the stamp taken before it read the file.
+        assert readers._get_file_stamp(str(mine)) == first
+        assert reading.received[str(theirs)] == ("<p>Text.</p>", {})
+    finally:
+        reading.start_run()

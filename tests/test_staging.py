@@ -14,6 +14,7 @@ from pelican.writers import FileOverwriteFailedError
 import i18n
 from i18n import staging
 from i18n.staging import Staging, StagingWriter, copy_file, write_bytes
+from site_data.problems import BuildStopped
 
 
 def test_unchanged_bytes_are_touched_and_changed_ones_written(tmp_path):
@@ -188,10 +189,10 @@ def test_a_file_the_build_may_write_but_not_date_is_still_touched(tmp_path, monk
 
 
 def test_a_failure_while_noting_the_staging_folder_stops_the_build_before_publishing(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, capsys
 ):
-    """The notes are taken in a thread; its failure is raised where they are
-    needed (before writing, and by the sweep), never swallowed."""
+    """The notes are taken in a thread; its failure stops the build where
+    they are needed (before writing, and in the sweep), with a report."""
 
     def unreadable(root):
         raise OSError(errno.EIO, "Input/output error", root)
@@ -203,12 +204,16 @@ def test_a_failure_while_noting_the_staging_folder_stops_the_build_before_publis
     build = Staging(str(output))
     build.start_noting()
     try:
-        with pytest.raises(OSError, match="Input/output error"):
+        with pytest.raises(BuildStopped):
             write_bytes(str(tmp_path / "output.staging" / "index.html"), b"new")
-        with pytest.raises(OSError, match="Input/output error"):
+        with pytest.raises(BuildStopped):
             build.sweep()
     finally:
         build.release()
+    report = " ".join(capsys.readouterr().err.split())
+    assert "output.staging: could not be read: Input/output error" in report
+    assert "nothing was written to the output folder" in report
+    assert not (tmp_path / "output.staging" / "index.html").exists()
     assert (output / "index.html").read_bytes() == b"published"
     Staging(str(output)).release()  # the lock was let go
 

@@ -26,6 +26,8 @@ def test_article_lists_answer_in_as_lists_do_through_every_change():
         ("__setitem__", (0, articles[10])),
         ("__delitem__", (slice(0, 3),)),
         ("__iadd__", ([articles[59]],)),
+        ("__imul__", (0,)),
+        ("append", (articles[30],)),
         ("clear", ()),
     ]
     for name, args in changes:

@@ -100,8 +100,11 @@ class Staging:
         self.start_noting()
         self._noting.join()
         _unnoted.discard(self)
-        if self._noting_failed is not None:
-            raise self._noting_failed
+        failed = self._noting_failed
+        if isinstance(failed, OSError):  # an unreadable staging folder: say which
+            abort([cannot_read(failed.filename or self.path, failed)])
+        if failed is not None:
+            raise failed
         return self._before
 
     def sweep(self):
@@ -327,8 +330,13 @@ def cannot_write(path, error):
     else:
         message = f"could not be written: {error.strerror or error}"
         fix = "check that the folder can be written to and has room, then build again"
-    shown = relative(path)  # as the editor sees it, from the project
-    return Problem(path if shown.startswith(os.pardir) else shown, message=message, fix=fix)
+    return Problem(_as_shown(path), message=message, fix=fix)
+
+
+def _as_shown(path):
+    """As the editor sees it: from the project, unless it is outside."""
+    shown = relative(path)
+    return path if shown.startswith(os.pardir) else shown
 
 
 def report_static_copy_errors(generator):
@@ -358,9 +366,8 @@ def report_static_copy_errors(generator):
 
 
 def cannot_read(path, error):
-    shown = relative(path)
     return Problem(
-        path if shown.startswith(os.pardir) else shown,
+        _as_shown(path),
         message=f"could not be read: {error.strerror or error}",
         fix="check that the file exists and can be read, then build again",
     )

@@ -10,8 +10,20 @@ import hashlib
 import os
 import pickle
 
-# What reading a damaged or foreign pickle may raise.
-UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError)
+# What reading a damaged or foreign pickle may raise (a class or module
+# since renamed: AttributeError, ImportError; a truncated or bit-flipped
+# stream: also IndexError, KeyError, and more).
+UNREADABLE = (
+    OSError,
+    EOFError,
+    pickle.UnpicklingError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    ImportError,
+    IndexError,
+    KeyError,
+)
 MISSING = object()
 
 

@@ -85,7 +85,7 @@ def _forgetting(name):
 
 for _name in ("append", "extend", "insert", "remove", "pop", "clear"):
     setattr(ArticleList, _name, _forgetting(_name))
-for _name in ("__setitem__", "__delitem__", "__iadd__"):
+for _name in ("__setitem__", "__delitem__", "__iadd__", "__imul__"):
     setattr(ArticleList, _name, _forgetting(_name))
 
 
