@@ -4,12 +4,14 @@ offline with JavaScript and points to the site map without it."""
 import json
 import os
 import pickle
+import subprocess
 
 import pytest
 from playwright.sync_api import sync_playwright
-from search import Bundle, Survey, in_turns, pattern
+from search import ROOT_SELECTOR, Bundle, Survey, in_turns, pagefind_executable, pattern
 
 from browser import StaticServer, launch
+from htmlpage import html_files
 from sitebuild import copy_project_sources, run_pelican
 from test_build_modes import tree
 
@@ -135,6 +137,40 @@ def test_lists_of_pages_are_left_out_of_the_index_and_the_pages_kept(site):
     for article in ("notizie/al-via-opensource14", "en/news/opensource14-gets-under-way"):
         with open(os.path.join(site, article, "index.html"), encoding="utf-8") as handle:
             assert "data-pagefind-body" in handle.read()
+
+
+def test_only_main_holds_what_pagefind_reads(site):
+    """Pagefind is told to look inside <main> only (search.ROOT_SELECTOR)."""
+    pages = indexable = 0
+    for page in html_files(site):
+        with open(page, encoding="utf-8") as handle:
+            text = handle.read()
+        pages += 1
+        before, main_tag, rest = text.partition("<main")
+        assert main_tag, page
+        opening, _, rest = rest.partition(">")
+        inside, closing, after = rest.partition("</main>")
+        assert closing, page
+        assert "data-pagefind" not in before + after, page
+        if "data-pagefind-body" in inside:
+            raise AssertionError(f"{page}: data-pagefind-body inside <main>, not on it")
+        indexable += "data-pagefind-body" in opening
+    assert pages > 50
+    assert indexable > 20
+
+
+def test_looking_inside_main_only_makes_the_same_bundle(site, tmp_path):
+    survey = Bundle("pagefind", ("linee", "convenzioni-art-14", "territori")).survey(site)
+    bundles = {}
+    for name, extra in (("whole", []), ("main", ["--root-selector", ROOT_SELECTOR])):
+        command = [pagefind_executable(), "--site", site, "--glob", survey.glob]
+        command += ["--output-path", str(tmp_path / name), "--silent", *extra]
+        subprocess.run(command, check=True)
+        made = tmp_path / name
+        bundles[name] = {path: (made / path).read_bytes() for path in tree(made)}
+    assert survey.pages >= 10
+    assert bundles["whole"] == bundles["main"]
+    assert any(name.startswith("fragment/") for name in bundles["main"])
 
 
 def stand_in_pagefind(folder, message):

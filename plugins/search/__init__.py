@@ -50,6 +50,7 @@ SURVEYED = "search-surveyed.pickle"
 SURVEYED_VERSION = 1
 # About 60 KiB of Pagefind's memory each (docs/performance.md).
 PAGES_AT_ONCE = 5000
+ROOT_SELECTOR = "main"  # the theme puts data-pagefind-body on <main> and nowhere else
 SCRATCH = "/dev/shm"
 SCRATCH_ROOM = 512 * 1024 * 1024  # a news bundle at 4x takes about 40 MiB
 
@@ -232,6 +233,11 @@ def run_pagefind(site, targets):
                 survey.glob,
                 "--output-path",
                 os.path.join(target, survey.bundle.folder),
+                # Where data-pagefind-body is (base.html): Pagefind then skips
+                # building the menus and footer it would leave out anyway, a
+                # sixth of its time on the news, for the same bundle.
+                "--root-selector",
+                ROOT_SELECTOR,
                 "--silent",
             ]
             running.append((survey, log, subprocess.Popen(command, stdout=log, stderr=log)))
