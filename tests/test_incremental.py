@@ -244,6 +244,41 @@ def test_a_published_page_changed_by_hand_is_written_again(tmp_path):
     assert page.read_bytes() == original
 
 
+def built_three_times(tmp_path):
+    """A site whose staging folder holds the first build's pages, which the
+    third build may keep: the second build recorded them as unchanged."""
+    site = Site(tmp_path)
+    site.build()
+    site.rebuild()
+    return site
+
+
+def test_a_staged_page_left_as_it_was_is_kept_without_reading_the_published_one(tmp_path):
+    site = built_three_times(tmp_path)
+    page = site.output / "contatti" / "index.html"
+    original = page.read_bytes()
+    page.unlink()  # a build that read the published page could not reuse it
+    counts, _ = site.rebuild()
+    assert counts["it"][0] == 0, "the page was rendered again: the staged copy was not kept"
+    assert page.read_bytes() == original
+
+
+def test_a_staged_page_changed_by_hand_is_written_again(tmp_path):
+    site = built_three_times(tmp_path)
+    page = site.output / "contatti" / "index.html"
+    original = page.read_bytes()
+    staged = tmp_path / "output.staging" / "contatti" / "index.html"
+    assert staged.read_bytes() == original
+    before = staged.stat()
+    # Same size, same modification time: only the change time tells.
+    staged.write_bytes(original.replace(b"<main", b"<MAIN"))
+    os.utime(staged, ns=(before.st_atime_ns, before.st_mtime_ns))
+    counts, _ = site.rebuild()
+    assert page.read_bytes() == original
+    assert counts["it"][0] == 0  # reused, from the published page
+    assert differences(site.output, site.build_from_scratch()) == []
+
+
 def test_one_language_at_a_time_and_a_damaged_record(tmp_path):
     """Languages built one after the other keep their own records; a record
     that cannot be read makes the build render everything, and nothing else."""

@@ -413,9 +413,28 @@ class StagingWriter(Writer):
         if override:
             self._overridden_files.add(filename)
         self._written_files.add(filename)
-        text = io.StringIO()
+        text = _Text()
         yield text
-        write_bytes(filename, text.getvalue().encode(encoding))
+        if text.already_staged:
+            with _reported(filename):
+                keep(filename)
+        else:
+            write_bytes(filename, text.getvalue().encode(encoding))
+
+
+class AlreadyStaged(str):
+    """What a template renders for a page whose file in the staging folder
+    already holds it (incremental.Run): the writer only keeps the file."""
+
+
+class _Text(io.StringIO):
+    """Where Pelican's writer puts a file's text (feeds write to it as a stream)."""
+
+    already_staged = False
+
+    def write(self, text):
+        self.already_staged = type(text) is AlreadyStaged and not self.tell()
+        return super().write(text)
 
 
 # Features other plugins add to the site's writer (feeds: absolute links).

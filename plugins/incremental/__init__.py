@@ -3,9 +3,12 @@
 While a page renders, the names its templates read are recorded
 (tracing.py), and the page is stored with a digest of their values
 (digest.py) and of its HTML. On the next build the same names are looked up
-in the new context: when their digest is the same, the page's HTML is taken
-from the published output (checked against the stored digest) instead of
-being rendered again.
+in the new context: when their digest is the same, the page is not rendered
+again. Its file in the staging folder (written two builds before, see
+i18n.staging) is kept as it is when it still holds the same HTML and has not
+changed since that build (its status says so, see ``file_status``);
+otherwise the HTML is taken from the published output, checked against the
+stored digest.
 
 Everything else a page depends on is in one build key: the theme's files,
 the source of every module of the project, the versions of the libraries
@@ -22,13 +25,15 @@ from importlib import metadata
 
 from pelican import signals
 
+from i18n.staging import AlreadyStaged
+
 from . import kept, tracing
 from .digest import Digests, Undigestable, text_hash
 
 logger = logging.getLogger(__name__)
 
 STORE_NAME = "rendered-pages.pickle"
-STORE_VERSION = 1
+STORE_VERSION = 2
 RENDERING_LIBRARIES = ("pelican", "jinja2", "markupsafe", "markdown", "babel")
 
 
@@ -39,15 +44,32 @@ class RenderedPage:
     inputs: bytes  # digest of the values the reads found
     html: bytes  # digest of the page written
     each: tuple = ()  # with INCREMENTAL_EXPLAIN: each read's digest, to say what changed
+    file: tuple | None = None  # file_status of the page written, at the end of its build
+    # (html, file) of the build before: what the next build's staging folder holds
+    earlier: tuple | None = None
+
+
+def file_status(path):
+    """What tells that a file is the one a build left: any write changes its
+    change time, which no tool can set back. None if it is not there."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
 
 
 class Run:
     """One Pelican run's pages: those of the previous build, those written now."""
 
-    def __init__(self, settings, context):
+    def __init__(self, settings, context, output_path):
         self.settings = settings
         self.store = os.path.join(settings["CACHE_PATH"], STORE_NAME)
         self.published = settings.get("I18N_PUBLISHED_PATH") or settings["OUTPUT_PATH"]
+        self.staged = output_path
+        # Only i18n's staging writer knows AlreadyStaged (it is in use when
+        # the build writes elsewhere than the published output).
+        self.keep_staged = os.path.normpath(output_path) != os.path.normpath(self.published)
         self.reuse = bool(settings.get("LOAD_CONTENT_CACHE"))
         self.explain = bool(settings.get("INCREMENTAL_EXPLAIN"))
         self.digests = Digests(ignored=(settings, context))
@@ -55,6 +77,7 @@ class Run:
         self.build_key = None
         self.previous = {}
         self.written = {}
+        self.files = {}  # name -> file_status of the file as written
         self.rendered = self.reused = 0
 
     def start_writing(self):
@@ -80,7 +103,9 @@ class Run:
                     previous = dataclasses.replace(
                         previous, each=self.each_digest(previous.reads, context)
                     )
-                self.written[name] = previous
+                self.written[name] = dataclasses.replace(
+                    previous, file=None, earlier=(previous.html, previous.file)
+                )
                 self.reused += 1
                 return html
         with tracing.recording() as reads:
@@ -93,7 +118,10 @@ class Run:
             logger.debug("%s is rendered on every build: %s", name, error)
             return html
         each = self.each_digest(ordered, context) if self.explain else ()
-        self.written[name] = RenderedPage(template.name, ordered, inputs, text_hash(html), each)
+        earlier = None if previous is None else (previous.html, previous.file)
+        self.written[name] = RenderedPage(
+            template.name, ordered, inputs, text_hash(html), each, earlier=earlier
+        )
         return html
 
     def path_bytes(self, path):
@@ -120,12 +148,26 @@ class Run:
                 return None
         except Undigestable:
             return None
+        if self.keep_staged and self.staged_as_before(previous, name):
+            return AlreadyStaged()
         try:
             with open(os.path.join(self.published, name), encoding="utf-8") as handle:
                 html = handle.read()
         except (OSError, UnicodeDecodeError):
             return None
         return html if text_hash(html) == previous.html else None
+
+    def staged_as_before(self, previous, name):
+        """Whether the staging folder's file is the page as the build before
+        the last one left it, with the same HTML as the last one's."""
+        if previous.earlier is None:
+            return False
+        html, status = previous.earlier
+        return (
+            html == previous.html
+            and status is not None
+            and file_status(os.path.join(self.staged, name)) == status
+        )
 
     def say_what_changed(self, name, previous, context):
         changed = [
@@ -138,7 +180,11 @@ class Run:
     def finish(self):
         if self.build_key is None:
             return
-        save_store(self.store, self.build_key, self.written)
+        written = {
+            name: dataclasses.replace(page, file=self.files.get(name))
+            for name, page in self.written.items()
+        }
+        save_store(self.store, self.build_key, written)
         logger.info(
             "Pages rendered: %d, unchanged and reused: %d (%s)",
             self.rendered,
@@ -222,11 +268,20 @@ def install(generator):
         return
     lang = settings["DEFAULT_LANG"]
     if lang not in runs:  # the first generator of the run
-        runs[lang] = Run(settings, generator.context)
+        runs[lang] = Run(settings, generator.context, generator.output_path)
     run = runs[lang]
     generator.env.context_class = tracing.TracingContext
     get_template = generator.get_template
     generator.get_template = lambda name: ReusableTemplate(get_template(name), run)
+
+
+def note_written_file(path, context):
+    """The status of a page as written: noted now, as the default language's
+    run ends after the staging folder has been published (and moved)."""
+    run = runs.get(context.get("DEFAULT_LANG"))
+    name = context.get("output_file")
+    if run is not None and name is not None:
+        run.files[name] = file_status(path)
 
 
 def finish_run(pelican):
@@ -238,4 +293,5 @@ def finish_run(pelican):
 def register():
     signals.get_generators.connect(start_run)
     signals.generator_init.connect(install)
+    signals.content_written.connect(note_written_file)
     signals.finalized.connect(finish_run)
