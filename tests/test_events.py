@@ -346,6 +346,26 @@ def test_dtstamp_is_when_an_event_was_last_revised(tmp_path):
     assert (output / "eventi" / "webinar-art-14" / "webinar-art-14.ics").read_bytes() == after
 
 
+def test_an_events_own_feed_is_named_after_its_title_through_rebuilds(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURE_DATA, data)
+    output = tmp_path / "output"
+    own_feed = ("en", "events", "incontro-lodi-marzo", "incontro-lodi-marzo.ics")
+    build(output, data)
+    before = str(feed(output, *own_feed)[0]["X-WR-CALNAME"])
+    events_file = data / "events.yaml"
+    events = yaml.safe_load(events_file.read_text())
+    assert events[0]["id"] == "incontro-lodi-marzo"
+    events[0]["title"]["en"] = "Informational meeting, new title"
+    events_file.write_text(yaml.safe_dump(events, allow_unicode=True))
+    build(output, data)
+    after = str(feed(output, *own_feed)[0]["X-WR-CALNAME"])
+    assert after.endswith("Informational meeting, new title")
+    assert after != before
+    build(output, data)  # its calendar's own lines kept from the last build
+    assert str(feed(output, *own_feed)[0]["X-WR-CALNAME"]) == after
+
+
 def test_the_state_a_build_remembers_is_what_its_feed_says(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(FIXTURE_DATA, data)

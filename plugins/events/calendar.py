@@ -169,22 +169,32 @@ class FeedWriter:
         self._timezones = {}  # TZID → VTIMEZONE bytes (b"" if unknown)
 
     def calendar(self, events, name=None):
-        calendar = Calendar()
-        calendar.add("prodid", "-//OpenSource14//Sito web//" + self.lang.upper())
-        calendar.add("version", "2.0")
-        calendar.add("calscale", "GREGORIAN")
-        calendar.add("x-wr-calname", name or self.name)
         body, tzids = [], set()
         for event in events:
             if is_dated(event):
                 text, used = self._event_ical(event)
                 body.append(text)
                 tzids |= used
-        head = calendar.to_ical()
-        if not head.endswith(CALENDAR_END):  # pragma: no cover - icalendar changed
-            raise ValueError("unexpected iCalendar serialization")
         zones = [self._timezone_ical(tzid) for tzid in sorted(tzids - {"UTC"})]
-        return head[: -len(CALENDAR_END)] + b"".join(zones + body) + CALENDAR_END
+        return self._head(name or self.name) + b"".join(zones + body) + CALENDAR_END
+
+    def _head(self, name):
+        """The calendar's own lines, kept between builds like the VEVENTs:
+        each event has a feed, named after it."""
+        key = ("calendar head", self.lang, name)
+        head = self.kept.get(key)
+        if head is None:
+            calendar = Calendar()
+            calendar.add("prodid", "-//OpenSource14//Sito web//" + self.lang.upper())
+            calendar.add("version", "2.0")
+            calendar.add("calscale", "GREGORIAN")
+            calendar.add("x-wr-calname", name)
+            head = calendar.to_ical()
+            if not head.endswith(CALENDAR_END):  # pragma: no cover - icalendar changed
+                raise ValueError("unexpected iCalendar serialization")
+            head = head[: -len(CALENDAR_END)]
+        self.kept.put(key, head)
+        return head
 
     def _event_ical(self, event):
         if event.id not in self._events:
@@ -254,7 +264,8 @@ class FeedWriter:
 
 
 class KeptEvents:
-    """Serialized VEVENTs kept between builds in ``folder``, by everything they show.
+    """Serialized VEVENTs (and calendars' own lines) kept between builds in
+    ``folder``, by everything they show.
 
     Only those used by the last build are kept.
     """
