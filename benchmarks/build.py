@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import yaml
@@ -100,13 +101,20 @@ def measured(command, cwd):
             stderr=log,
             env={**os.environ, "COLUMNS": "200"},
         )
+        # The end is timed by a thread waiting for it, not by the sampling
+        # loop, which would see it up to SAMPLE_SECONDS late.
+        ended = []
+        waiter = threading.Thread(
+            target=lambda: ended.append((process.wait(), time.perf_counter()))
+        )
+        waiter.start()
         peak = 0
         in_memory_before = files_in_memory_kib()
-        while process.poll() is None:
+        while waiter.is_alive():
             in_memory = max(0, files_in_memory_kib() - in_memory_before)
             peak = max(peak, tree_memory_kib(process.pid) + in_memory)
-            time.sleep(SAMPLE_SECONDS)
-        elapsed = time.perf_counter() - start
+            waiter.join(SAMPLE_SECONDS)
+        elapsed = ended[0][1] - start
         if process.returncode != 0:
             log.seek(0)
             text = log.read().decode("utf-8", "replace")
