@@ -44,7 +44,7 @@ class RenderedPage:
     inputs: bytes  # digest of the values the reads found
     html: bytes  # digest of the page written
     each: tuple = ()  # with INCREMENTAL_EXPLAIN: each read's digest, to say what changed
-    file: tuple | None = None  # file_status of the page written, at the end of its build
+    file: tuple | None = None  # file_status of the page as written
     # (html, file) of the build before: what the next build's staging folder holds
     earlier: tuple | None = None
 
@@ -68,8 +68,11 @@ class Run:
         self.published = settings.get("I18N_PUBLISHED_PATH") or settings["OUTPUT_PATH"]
         self.staged = output_path
         # Only i18n's staging writer knows AlreadyStaged (it is in use when
-        # the build writes elsewhere than the published output).
-        self.keep_staged = os.path.normpath(output_path) != os.path.normpath(self.published)
+        # the build writes elsewhere than the published output). Not on
+        # Windows, where st_ctime is when a file was made, not last changed.
+        self.keep_staged = os.name != "nt" and (
+            os.path.normpath(output_path) != os.path.normpath(self.published)
+        )
         self.reuse = bool(settings.get("LOAD_CONTENT_CACHE"))
         self.explain = bool(settings.get("INCREMENTAL_EXPLAIN"))
         self.digests = Digests(ignored=(settings, context))
