@@ -8,12 +8,20 @@ import subprocess
 
 import pytest
 from playwright.sync_api import sync_playwright
-from search import ROOT_SELECTOR, Bundle, Survey, in_turns, pagefind_executable, pattern
+from search import (
+    CONTENT_NAMED,
+    ROOT_SELECTOR,
+    Bundle,
+    Survey,
+    in_turns,
+    pagefind_executable,
+    pattern,
+)
 
 from browser import StaticServer, launch
 from htmlpage import html_files
 from sitebuild import copy_project_sources, run_pelican
-from test_build_modes import tree
+from test_build_modes import add_news, tree
 
 pytestmark = pytest.mark.browser
 
@@ -188,6 +196,16 @@ def stand_in_pagefind(folder, message):
     return {"PYTHONPATH": str(folder)}
 
 
+def assert_made_afresh(site, bundle, roots, folder):
+    """The bundle Pagefind wrote over an older one is, file for file, the
+    one it makes in an empty folder: no older file left, none missing."""
+    pagefind_bundle(str(site), folder, *roots)
+    made = {name for name in tree(site / bundle) if name != "input.sha256"}
+    assert made == set(tree(folder))
+    for name in made:
+        assert (site / bundle / name).read_bytes() == (folder / name).read_bytes(), name
+
+
 def test_a_rebuild_reuses_the_bundles_whose_pages_did_not_change(tmp_path):
     content, data = copy_project_sources(tmp_path)
     output = tmp_path / "output"
@@ -256,6 +274,23 @@ def test_a_rebuild_reuses_the_bundles_whose_pages_did_not_change(tmp_path):
             assert (output / bundle / name).read_bytes() == (scratch / bundle / name).read_bytes()
 
 
+def test_a_bundle_made_over_an_older_one_is_what_pagefind_makes_afresh(tmp_path):
+    content, data = copy_project_sources(tmp_path)
+    articles = [add_news(content, number, langs=("en",))["en"] for number in range(1, 9)]
+    output = tmp_path / "output"
+    for _ in range(3):  # the staging folder then holds the first build's bundles
+        assert run_pelican(output, content=content, data=data).returncode == 0
+    for round, article in enumerate(articles[:2]):
+        with open(article, "a", encoding="utf-8") as handle:
+            handle.write(f"\nNew words: quokka{round}.\n")
+        result = run_pelican(output, content=content, data=data, args=["--verbose"])
+        assert result.returncode == 0, result.stderr
+        log = " ".join((result.stdout + result.stderr).split())
+        assert "Search: indexing en/pagefind-news again" in log
+        assert_made_afresh(output, "en/pagefind-news", ("en/news",), tmp_path / f"afresh-{round}")
+        assert len(tree(output / "en" / "pagefind-news" / "fragment")) == 9
+
+
 def test_a_site_without_news_builds_and_searches_its_other_pages(browser, tmp_path):
     content, data = copy_project_sources(tmp_path)
     for name in os.listdir(os.path.join(content, "notizie")):
@@ -322,16 +357,61 @@ def test_a_failing_pagefind_stops_the_build_with_a_message_and_keeps_the_site(tm
     assert "A change the search index" not in news.read_text(encoding="utf-8")
 
 
-def test_pagefind_works_on_disk_where_memory_has_no_room(monkeypatch, tmp_path):
+def pagefind_bundle(site, folder, *roots):
+    survey = Bundle("pagefind", roots).survey(site)
+    command = [pagefind_executable(), "--site", site, "--glob", survey.glob]
+    command += ["--output-path", str(folder), "--root-selector", ROOT_SELECTOR, "--silent"]
+    subprocess.run(command, check=True)
+    return {name for name in tree(folder) if name.split("/")[0] in CONTENT_NAMED}
+
+
+def test_what_a_bundle_made_over_an_older_one_uses_is_kept(site, tmp_path, monkeypatch):
     import search
 
-    monkeypatch.setattr(search, "SCRATCH", str(tmp_path / "no-such-folder"))
-    assert search.scratch_folder() is None  # the system's temporary folder
-    monkeypatch.setattr(search, "SCRATCH", str(tmp_path))
-    monkeypatch.setattr(search, "SCRATCH_ROOM", 1 << 62)
-    assert search.scratch_folder() is None
-    monkeypatch.setattr(search, "SCRATCH_ROOM", 0)
-    assert search.scratch_folder() == str(tmp_path)
+    folder = tmp_path / "bundle"
+    in_use = pagefind_bundle(site, folder, "linee", "territori")
+    assert any(name.startswith("fragment/") for name in in_use)
+    older = {"fragment/it_0000000.pf_fragment", "index/it_0000000.pf_index"}
+    for name in older:  # left by the older bundle: not in this one's index
+        (folder / name).write_bytes(b"old")
+    kept_paths = []
+    monkeypatch.setattr(search, "keep", kept_paths.append)
+    assert search.keep_older_files_in_use(str(folder))
+    kept_names = {os.path.relpath(path, folder) for path in kept_paths}
+    meta = {name for name in tree(folder) if name.endswith(".pf_meta")}
+    assert kept_names == in_use | meta
+
+    # Another Pagefind's index, or a damaged one: not read, so the bundle is made afresh.
+    (meta_path,) = meta
+    (folder / meta_path).write_bytes(b"not gzip")
+    assert not search.keep_older_files_in_use(str(folder))
+    (folder / "pagefind-entry.json").unlink()
+    assert not search.keep_older_files_in_use(str(folder))
+
+
+def test_an_older_bundle_is_readied_to_be_written_over(tmp_path):
+    import search
+
+    folder, published = tmp_path / "bundle", tmp_path / "published"
+    (folder / "fragment").mkdir(parents=True)
+    published.mkdir()
+    (folder / "input.sha256").write_text("digest of the older bundle\n")
+    (folder / "fragment" / "it_1234567.pf_fragment").write_bytes(b"older")
+    entry = json.dumps({"version": search.pagefind_version()})
+    (published / "pagefind-entry.json").write_text(entry)
+    os.link(published / "pagefind-entry.json", folder / "pagefind-entry.json")
+    search.make_room(str(folder))
+    # A run that fails from here leaves no digest claiming a finished bundle,
+    # and none of its writes can go through a link into the published output.
+    assert not (folder / "input.sha256").exists()
+    assert not (folder / "pagefind-entry.json").exists()
+    assert (published / "pagefind-entry.json").read_text() == entry
+    assert (folder / "fragment" / "it_1234567.pf_fragment").read_bytes() == b"older"
+
+    # Another Pagefind's bundle is not written over: it goes.
+    (folder / "pagefind-entry.json").write_text(json.dumps({"version": "0.0.1"}))
+    search.make_room(str(folder))
+    assert not folder.exists()
 
 
 def test_a_damaged_record_of_surveyed_pages_costs_reading_them_not_a_wrong_index(tmp_path):

@@ -15,14 +15,17 @@ A bundle whose pages are byte for byte those an earlier build indexed is
 not made again: each bundle keeps the digest of what it indexed in
 ``input.sha256``. The staging folder's own bundle is kept as it is, or the
 published one is copied over it, file by file: most of its files are
-already the same. A bundle made again is copied the same way from a
-scratch folder, unless the staging folder has none yet (a first build):
-then Pagefind writes it in place.
+already the same. A bundle made again is written by Pagefind in place,
+over the staging folder's older one: Pagefind names most of its files
+after their content and leaves those already there as they are, so only
+what changed is written (see keep_older_files_in_use).
 """
 
 import contextlib
 import functools
+import gzip
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -37,7 +40,7 @@ from pelican.generators import Generator
 
 from i18n import register_route, site_built, write_route_page
 from i18n.routes import language_prefix
-from i18n.staging import copy_tree, keep_tree, write_bytes
+from i18n.staging import copy_tree, keep, keep_tree, write_bytes
 from incremental import kept
 from site_data.problems import Problem, abort
 
@@ -51,8 +54,6 @@ SURVEYED_VERSION = 1
 # About 60 KiB of Pagefind's memory each (docs/performance.md).
 PAGES_AT_ONCE = 5000
 ROOT_SELECTOR = "main"  # the theme puts data-pagefind-body on <main> and nowhere else
-SCRATCH = "/dev/shm"
-SCRATCH_ROOM = 512 * 1024 * 1024  # a news bundle at 4x takes about 40 MiB
 
 
 class SearchError(RuntimeError):
@@ -280,32 +281,94 @@ def build_index(pelican, output_path):
     _keep_surveyed(known_path, [earlier[-1], seen])
     if not stale:
         return
-    # Pagefind writes thousands of small files. Into a bundle the staging
-    # folder already has, they are made in a scratch folder in memory where
-    # there is one, and only those that changed reach the disk. A bundle it
-    # lacks (a first build) is written in place: copying it would make every
-    # file once more.
-    with tempfile.TemporaryDirectory(dir=scratch_folder()) as scratch:
-        processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-        pages_at_once = settings.get("SEARCH_PAGES_AT_ONCE", PAGES_AT_ONCE)
-        for turn in in_turns(stale, processes, pages_at_once):
-            targets = {
-                survey: output_path
-                if not os.path.exists(os.path.join(output_path, survey.bundle.folder))
-                else scratch
-                for survey in turn
-            }
-            try:
-                run_pagefind(output_path, targets)
-            except SearchError as error:
-                fix = "try the build again; if Pagefind fails again, report this message"
-                abort([Problem("search index", message=str(error).strip(), fix=fix)])
-            for survey, target in targets.items():
-                made = os.path.join(target, survey.bundle.folder)
-                write_bytes(os.path.join(made, INPUT_DIGEST), f"{survey.digest}\n".encode())
-                if target == scratch:
-                    copy_tree(made, os.path.join(output_path, survey.bundle.folder))
-                    shutil.rmtree(made)
+    processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    pages_at_once = settings.get("SEARCH_PAGES_AT_ONCE", PAGES_AT_ONCE)
+    for turn in in_turns(stale, processes, pages_at_once):
+        for survey in turn:
+            make_room(os.path.join(output_path, survey.bundle.folder))
+        _index(output_path, turn)
+        for survey in turn:
+            folder = os.path.join(output_path, survey.bundle.folder)
+            if not keep_older_files_in_use(folder):  # another Pagefind's format
+                shutil.rmtree(folder)
+                _index(output_path, [survey])
+            write_bytes(os.path.join(folder, INPUT_DIGEST), f"{survey.digest}\n".encode())
+
+
+def _index(site, surveys):
+    try:
+        run_pagefind(site, dict.fromkeys(surveys, site))
+    except SearchError as error:
+        fix = "try the build again; if Pagefind fails again, report this message"
+        abort([Problem("search index", message=str(error).strip(), fix=fix)])
+
+
+def make_room(folder):
+    """Ready the staging folder's older bundle for Pagefind to write over.
+
+    Its digest goes first, so that a run that fails leaves nothing claiming
+    to be a finished bundle; and a file linked to another (older builds
+    linked bundles to the published ones) is removed, not written through.
+    A bundle another version of Pagefind made goes altogether: its files
+    need not be what this one would write under the same names.
+    """
+    try:
+        with open(os.path.join(folder, "pagefind-entry.json"), encoding="utf-8") as handle:
+            version = json.load(handle).get("version")
+    except (OSError, ValueError, AttributeError):
+        version = None
+    if version != pagefind_version():
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(os.path.join(folder, INPUT_DIGEST))
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(parent, name)
+            if os.stat(path).st_nlink > 1:
+                os.remove(path)
+
+
+# Pagefind names these files after a digest of their content, and leaves
+# one it would write alone when a file of that name is already there.
+CONTENT_NAMED = ("fragment", "index", "filter")
+META_SIGNATURE = b"pagefind_dcd"
+
+
+def keep_older_files_in_use(folder):
+    """After Pagefind wrote a bundle over an older one: keep the older files
+    the new bundle uses, which Pagefind left as they were; the sweep deletes
+    the others. False if the bundle's index cannot be read.
+
+    A bundle lists its files in its meta file (gzip, then CBOR, where their
+    names are plain text): a file is in use when its name is in there.
+    """
+    metas = []
+    try:
+        with open(os.path.join(folder, "pagefind-entry.json"), encoding="utf-8") as handle:
+            languages = json.load(handle)["languages"]
+        for language in languages.values():
+            path = os.path.join(folder, f"pagefind.{language['hash']}.pf_meta")
+            with open(path, "rb") as handle:
+                meta = gzip.decompress(handle.read())
+            if not meta.startswith(META_SIGNATURE):
+                return False
+            metas.append(meta)
+            keep(path)
+    except (OSError, ValueError, KeyError, TypeError, EOFError):
+        return False
+    fragments = 0
+    for part in CONTENT_NAMED:
+        with (
+            contextlib.suppress(FileNotFoundError),
+            os.scandir(os.path.join(folder, part)) as found,
+        ):
+            for entry in found:
+                name = entry.name.partition(".")[0].encode()
+                if any(name in meta for meta in metas):
+                    keep(entry.path)
+                    fragments += part == "fragment"
+    return fragments > 0
 
 
 def _keep_surveyed(path, surveys):
@@ -313,17 +376,6 @@ def _keep_surveyed(path, surveys):
         kept.write(path, SURVEYED_VERSION, surveys)
     except OSError as error:  # the next build reads the pages again; nothing is lost
         logger.warning("Could not keep what the search survey read in %s: %s", path, error)
-
-
-def scratch_folder():
-    """/dev/shm if it has room (a container's may have only 64 MiB), else the
-    system's temporary folder."""
-    try:
-        if shutil.disk_usage(SCRATCH).free >= SCRATCH_ROOM:
-            return SCRATCH
-    except OSError:
-        pass
-    return None
 
 
 def indexed(folder):
