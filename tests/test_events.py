@@ -414,3 +414,58 @@ def test_unchanged_events_are_not_serialized_again(tmp_path):
     events[0]["title"]["en"] = "Informational meeting, new title"
     events_file.write_text(yaml.safe_dump(events, allow_unicode=True))
     assert serialized() == {"it": "1", "en": "1"}
+
+
+def test_an_events_card_is_rendered_once_for_every_list_that_shows_it():
+    from types import SimpleNamespace
+
+    from jinja2 import Environment, FileSystemLoader
+
+    from i18n import rendered_once
+
+    env = Environment(
+        loader=FileSystemLoader(os.path.join(ROOT, "theme", "templates")),
+        extensions=["jinja2.ext.i18n"],
+        autoescape=True,
+    )
+    env.install_null_translations(newstyle=True)
+    formatted = []
+
+    def when(start, end):
+        formatted.append(start)
+        return start.isoformat()
+
+    def unused(value, *args, **kwargs):  # in macros.html, not in an event's card
+        raise AssertionError("not expected in a card")
+
+    env.filters.update(when=when, tr=lambda value: value, markdown=unused, filesize=unused)
+    env.filters["date"] = unused
+    env.globals.update(once=rendered_once(), url=lambda route, id: f"/{route}/{id}/")
+    events = [
+        SimpleNamespace(
+            id=f"event-{number}",
+            title=f"Event {number}",
+            status="scheduled",
+            start=datetime.date(2027, 3, number),
+            end=None,
+            online=True,
+            place=None,
+            kind="meeting",
+            audience=["companies"],
+        )
+        for number in (1, 2, 3)
+    ]
+    page = env.from_string(
+        '{% import "partials/event_macros.html" as ev with context %}'
+        "{{ ev.event_list(events) }}|{{ ev.event_list(events[1:]) }}|{{ ev.event_list(events, 4) }}"
+    )
+    everything, some, other_level = page.render(events=events).split("|")
+
+    def cards(html):
+        return re.findall(r"<li .*?</li>", html, flags=re.DOTALL)
+
+    assert len(cards(everything)) == 3
+    assert cards(some) == cards(everything)[1:]
+    assert [card.count("<h4") for card in cards(other_level)] == [1, 1, 1]
+    # Once per event and heading level, not once per list.
+    assert len(formatted) == 6
