@@ -417,11 +417,22 @@ def test_an_older_bundle_is_readied_to_be_written_over(tmp_path):
 def test_a_damaged_record_of_surveyed_pages_costs_reading_them_not_a_wrong_index(tmp_path):
     output = tmp_path / "output"
     assert run_pelican(output).returncode == 0
-    bundle = (output / "en" / "pagefind-news" / "input.sha256").read_text()
-    (record,) = (tmp_path / "output.cache").glob("it/*/search-surveyed.pickle")
+    bundles = ("pagefind", "pagefind-news", "en/pagefind", "en/pagefind-news")
+
+    def indexed():
+        return {bundle: (output / bundle / "input.sha256").read_text() for bundle in bundles}
+
+    before = indexed()
+    # Each language's process surveys its own pages, with a record of its own.
+    records = sorted((tmp_path / "output.cache").glob("*/*/search-surveyed.pickle"))
+    assert [record.relative_to(tmp_path / "output.cache").parts[0] for record in records] == [
+        "en",
+        "it",
+    ]
     no_pagefind = stand_in_pagefind(tmp_path / "no-pagefind", "Pagefind ran")
     for damage in (b"not a pickle", pickle.dumps((1, 42)), pickle.dumps((1, ["not a dict"]))):
-        record.write_bytes(damage)
+        for record in records:
+            record.write_bytes(damage)
         result = run_pelican(output, env=no_pagefind)
         assert result.returncode == 0, result.stdout + result.stderr
-        assert (output / "en" / "pagefind-news" / "input.sha256").read_text() == bundle
+        assert indexed() == before

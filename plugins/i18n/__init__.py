@@ -31,6 +31,7 @@ from .routes import route_path, save_as_for
 site_built = build.site_built
 collect_results = build.collect_results
 merge_results = build.merge_results
+own_pages_written = build.own_pages_written
 
 # The other languages' processes of the build under way (see build.py) and
 # its staging folder (staging.py); replaced at the start of every build.
@@ -305,6 +306,7 @@ def build_other_languages(pelican):
         return
     try:
         if workers.running:
+            own_pages_written.send(pelican)
             for results in workers.finish():
                 merge_results.send(pelican, results=results)
         else:
