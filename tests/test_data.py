@@ -201,3 +201,49 @@ def test_line_four(project_data):
     assert [line.number for line in project_data.lines] == [4]
     assert "Q-OLAF" in project_data.lines[0].description.get("it")
     assert "721" in project_data.lines[0].description.get("en")
+
+
+def test_files_unchanged_since_a_build_without_problems_are_not_parsed_again(tmp_path, monkeypatch):
+    from site_data import loader
+
+    data_dir, cache = tmp_path / "data", tmp_path / "cache"
+    shutil.copytree(os.path.join(ROOT, "data"), data_dir)
+
+    def load_kept():
+        return load_site_data(
+            str(data_dir),
+            languages=("it", "en"),
+            default_lang="it",
+            timezone=ROME,
+            content_path=os.path.join(ROOT, "content"),
+            kept_in=str(cache),
+        )
+
+    first, problems = load_kept()
+    assert problems == []
+    parsed = []
+    yaml_load = loader.yaml.load
+    monkeypatch.setattr(
+        loader.yaml, "load", lambda text, **kw: parsed.append(text) or yaml_load(text, **kw)
+    )
+    second, problems = load_kept()
+    assert problems == []
+    assert parsed == []
+    assert second.partners == first.partners
+    assert second.events == first.events
+    assert second.project == first.project
+
+    partners = data_dir / "partners.yaml"
+    text = partners.read_text(encoding="utf-8")
+    partners.write_text(text.replace("name:", "name:", 1) + "\n", encoding="utf-8")
+    load_kept()
+    assert len(parsed) == 1  # only the file that changed
+
+    # A mistake is reported as ever, from a file read again...
+    partners.write_text(text.replace("- id:", "- idd:", 1), encoding="utf-8")
+    assert load_kept()[1]
+    # ...and once mended it is read again (what was kept is the text before).
+    partners.write_text(text, encoding="utf-8")
+    parsed.clear()
+    assert load_kept()[1] == []
+    assert len(parsed) == 1

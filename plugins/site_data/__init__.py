@@ -28,6 +28,8 @@ def load_for(settings):
         timezone=zoneinfo.ZoneInfo(settings.get("TIMEZONE") or "UTC"),
         content_path=os.path.abspath(settings["PATH"]),
         material_max_bytes=settings.get("MATERIALS_MAX_BYTES", DEFAULT_MATERIAL_MAX_BYTES),
+        # A build from scratch (LOAD_CONTENT_CACHE off) reads every file.
+        kept_in=settings.get("CACHE_PATH") if settings.get("LOAD_CONTENT_CACHE") else None,
     )
 
 

@@ -156,6 +156,10 @@ class DataFile:
 
     def read(self, problems):
         """Parse the file; False (and a problem) if it cannot be read."""
+        return self.read_text(problems) and self.parse(problems)
+
+    def read_text(self, problems):
+        """Read the file's text; False (and a problem) if it cannot be read."""
         try:
             with open(self.path, encoding="utf-8") as handle:
                 self.text = handle.read()
@@ -177,6 +181,10 @@ class DataFile:
                 )
             )
             return False
+        return True
+
+    def parse(self, problems):
+        """Parse the text read; False (and a problem) if it is not YAML."""
         try:
             self.value = yaml.load(self.text, Loader=SafeLoader)
         except yaml.YAMLError as error:
