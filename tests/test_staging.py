@@ -248,3 +248,36 @@ def test_the_spare_copy_waits_for_the_next_build_and_leaves_its_staging_folder(
     assert (output / "index.html").read_bytes() == b"second build"
     assert page.read_bytes() == b"first build"  # the output it replaced, kept as it was
     assert not (tmp_path / "output.staging.part").exists()
+
+
+def test_a_folder_kept_whole_is_left_by_the_sweep_without_touching_its_files(tmp_path):
+    output = tmp_path / "output"
+    folder = tmp_path / "output.staging" / "pagefind"
+    for name in ("index/a.pf_index", "fragment/b.pf_fragment"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(b"bundle")
+    (tmp_path / "output.staging" / "stale.html").write_bytes(b"stale")
+    build = Staging(str(output))
+    try:
+        build.notes_taken()
+        before = {name: (folder / name).stat().st_ctime_ns for name in ("index/a.pf_index",)}
+        staging.keep_tree(str(folder))
+        assert (folder / "index/a.pf_index").stat().st_ctime_ns == before["index/a.pf_index"]
+        build.sweep()
+    finally:
+        build.release()
+    assert (folder / "index" / "a.pf_index").read_bytes() == b"bundle"
+    assert (folder / "fragment" / "b.pf_fragment").read_bytes() == b"bundle"
+    assert not (tmp_path / "output.staging" / "stale.html").exists()
+
+
+def test_a_folder_kept_whole_outside_a_build_of_this_process_has_its_files_touched(tmp_path):
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    (folder / "a.pf_index").write_bytes(b"bundle")
+    before = (folder / "a.pf_index").stat()
+    time.sleep(0.02)
+    staging.keep_tree(str(folder))
+    after = (folder / "a.pf_index").stat()
+    assert after.st_ctime_ns > before.st_ctime_ns
+    assert after.st_mtime_ns == before.st_mtime_ns

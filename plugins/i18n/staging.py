@@ -78,6 +78,8 @@ class Staging:
         self._before = self._noting_failed = None
         self._noting = threading.Thread(target=self._take_notes, name="staging-notes")
         _unnoted.add(self)
+        self.kept_trees = set()  # folders produced as they are (keep_tree)
+        _writing.append(self)
 
     def start_noting(self):
         if self._noting.ident is None:
@@ -110,7 +112,10 @@ class Staging:
     def sweep(self):
         """Delete what this build did not write, and the folders left empty."""
         emptied = set()
+        kept = tuple(folder + os.sep for folder in self.kept_trees)
         for path, note in self.notes_taken().items():
+            if kept and path.startswith(kept):
+                continue
             try:
                 if _note(path) != note:
                     continue
@@ -157,6 +162,8 @@ class Staging:
         if self._noting.ident is not None:
             self._noting.join()
         _unnoted.discard(self)
+        if self in _writing:
+            _writing.remove(self)
         if self._lock is not None:
             self._lock.close()
             self._lock = None
@@ -246,8 +253,11 @@ def _in_background(script, *args):
 
 # Builds whose notes are not all taken yet: nothing may be written before.
 _unnoted = set()
-if hasattr(os, "register_at_fork"):  # a language's process leaves the notes to its parent
+# Builds writing their staging folder in this process (it sweeps and publishes it).
+_writing = []
+if hasattr(os, "register_at_fork"):  # a language's process leaves these to its parent
     os.register_at_fork(after_in_child=_unnoted.clear)
+    os.register_at_fork(after_in_child=_writing.clear)
 
 
 def _wait_for_notes():
@@ -374,6 +384,17 @@ def cannot_read(path, error):
 
 
 def keep_tree(folder):
+    """Every file under ``folder`` is produced by this build as it is.
+
+    In the process that sweeps the staging folder, the sweep is told to
+    leave the folder alone (a search bundle has thousands of files to
+    touch); elsewhere each file is touched.
+    """
+    folder = os.path.normpath(folder)
+    for build in _writing:
+        if folder.startswith(build.path + os.sep):
+            build.kept_trees.add(folder)
+            return
     for parent, _, names in os.walk(folder):
         for name in names:
             keep(os.path.join(parent, name))
