@@ -279,6 +279,20 @@ def test_a_staged_page_changed_by_hand_is_written_again(tmp_path):
     assert differences(site.output, site.build_from_scratch()) == []
 
 
+def test_an_event_edit_leaves_the_other_territories_event_pages_alone(tmp_path):
+    site = Site(tmp_path)
+    site.build()
+    site.rebuild()  # every page's reads recorded one by one (INCREMENTAL_EXPLAIN)
+    rename_first_event(site)  # an event in Lodi
+    _, log = site.rebuild()
+    rendered = set(re.findall(r"(\S+index\.html) is rendered again", log))
+    assert "eventi/territorio/lodi/index.html" in rendered
+    # The filters on every event page show which territories have events:
+    # read on their own, they did not change.
+    assert "eventi/territorio/milano/index.html" not in rendered
+    assert "en/events/territory/milano/index.html" not in rendered
+
+
 def test_one_language_at_a_time_and_a_damaged_record(tmp_path):
     """Languages built one after the other keep their own records; a record
     that cannot be read makes the build render everything, and nothing else."""

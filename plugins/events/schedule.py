@@ -27,6 +27,8 @@ class Schedule:
     upcoming: list = field(init=False)
     past: list = field(init=False)
     undated: list = field(init=False)
+    filter_territories: list = field(init=False)  # ids, in order of the events
+    filter_audiences: list = field(init=False)  # codes, sorted
 
     def __post_init__(self):
         tz = self.now.tzinfo
@@ -43,6 +45,12 @@ class Schedule:
         self.past = sorted((e for e in dated if ends(e) < self.now), key=starts, reverse=True)
         # Event pages ask for each event; ids are unique (checked when loading).
         self._upcoming_ids = {e.id for e in self.upcoming}
+        # What the filters of the event pages offer: read on their own
+        # (incremental), an edit to an event that changes neither leaves
+        # the pages of the other territories and audiences as they are.
+        current = self.upcoming + self.undated
+        self.filter_territories = list(dict.fromkeys(e.territory for e in current))
+        self.filter_audiences = sorted({code for e in current for code in e.audience})
 
     def render_key(self):
         """What pages can show of the schedule: the events and how they are split.

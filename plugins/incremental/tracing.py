@@ -6,7 +6,8 @@ class here notes each one. A read is a name (``"SITEURL"``) or a path:
 for an item, ``("DATA", "?")`` for whether it is true and
 ``("articles_page", ".has_next", "()")`` for what a method returns, of a
 value listed in FINE_GRAINED, which every page reads a small
-part of (the footer shows the project's contact, the menu a few pages).
+part of (the footer shows the project's contact, the menu a few pages, the
+events' filters which territories have events).
 """
 
 import inspect
@@ -20,7 +21,7 @@ from .digest import MISSING
 
 # Names and types of values whose parts are recorded one by one rather than
 # the whole: a page of a list reads its own articles, not all the list's.
-FINE_GRAINED = frozenset({"DATA", "I18N_GROUPS"})
+FINE_GRAINED = frozenset({"DATA", "I18N_GROUPS", "EVENTS"})
 FINE_GRAINED_TYPES = frozenset({Page, Paginator})
 
 _recording = []  # a stack of sets: the page being rendered, then blocks within it
