@@ -31,7 +31,6 @@ from .routes import route_path, save_as_for
 site_built = build.site_built
 collect_results = build.collect_results
 merge_results = build.merge_results
-own_pages_written = build.own_pages_written
 
 # The other languages' processes of the build under way (see build.py) and
 # its staging folder (staging.py); replaced at the start of every build.
@@ -306,11 +305,13 @@ def build_other_languages(pelican):
         return
     try:
         if workers.running:
-            own_pages_written.send(pelican)
             for results in workers.finish():
                 merge_results.send(pelican, results=results)
         else:
             build.build_other_languages(settings, pelican.output_path)
+        # Pages this build did not produce (a deleted article's) must not
+        # reach the site-wide files made from the pages there (search).
+        current_staging.sweep(suffix=".html")
         site_built.send(pelican, output_path=pelican.output_path)
         current_staging.sweep()
         current_staging.publish()

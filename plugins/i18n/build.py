@@ -45,10 +45,6 @@ site_built = signal("i18n_site_built")
 collect_results = signal("i18n_collect_results")
 # Sent in the default language's process with each other language's ``results``.
 merge_results = signal("i18n_merge_results")
-# Sent in the default language's process once its own pages are written,
-# before it waits for the other languages' processes: work on its pages can
-# go on beside theirs (theirs do the same in ``collect_results``).
-own_pages_written = signal("i18n_own_pages_written")
 
 GO = "go"
 

@@ -109,11 +109,21 @@ class Staging:
             raise failed
         return self._before
 
-    def sweep(self):
-        """Delete what this build did not write, and the folders left empty."""
+    def sweep(self, suffix=None):
+        """Delete what this build did not write, and the folders left empty.
+
+        With ``suffix`` (".html"), only the files whose names end so: the
+        pages a build did not produce go before the site-wide files are
+        made from the pages there (search indexes); the rest at the end.
+        """
         emptied = set()
         kept = tuple(folder + os.sep for folder in self.kept_trees)
-        for path, note in self.notes_taken().items():
+        notes = self.notes_taken()
+        for path, note in list(notes.items()):
+            if suffix is not None:
+                if not path.endswith(suffix):
+                    continue
+                del notes[path]  # settled: the sweep at the end need not look again
             if kept and path.startswith(kept):
                 continue
             try:

@@ -38,14 +38,7 @@ from importlib import metadata
 from pelican import signals
 from pelican.generators import Generator
 
-from i18n import (
-    collect_results,
-    merge_results,
-    own_pages_written,
-    register_route,
-    site_built,
-    write_route_page,
-)
+from i18n import register_route, site_built, write_route_page
 from i18n.routes import language_prefix
 from i18n.staging import copy_tree, keep, keep_tree, write_bytes
 from incremental import kept
@@ -258,54 +251,6 @@ def run_pagefind(site, targets):
         raise SearchError("\n".join(failures))
 
 
-# Surveys made before the end of the build (in each language's process,
-# side by side), by bundle folder; build_index makes the others.
-surveyed = {}
-
-
-def forget_surveys(pelican):
-    surveyed.clear()  # a run that stopped half-way (autoreload)
-
-
-def survey_own_bundles(pelican, results=None):
-    """In each language's process, once its pages are written: the surveys
-    of its bundles, for build_index (handed over in ``results`` from a
-    language's own process)."""
-    settings = pelican.settings
-    if settings.get("SEARCH_INDEX", True) is False or settings.get("CHECK_ONLY"):
-        return
-    made = survey_bundles(settings, pelican.output_path, [settings["DEFAULT_LANG"]])
-    if results is None:
-        surveyed.update(made)
-    else:
-        results["search_surveys"] = made
-
-
-def take_surveys(pelican, results):
-    surveyed.update(results.get("search_surveys", {}))
-
-
-def survey_bundles(settings, site, langs):
-    """{bundle folder: Survey or None} of the languages' bundles.
-
-    What the last two surveys in this language's cache found is known: this
-    build writes into the folder the one before last wrote (the output and
-    staging folders swap).
-    """
-    known_path = os.path.join(settings["CACHE_PATH"], SURVEYED)
-    earlier = kept.read(known_path, SURVEYED_VERSION)
-    if not (isinstance(earlier, list) and all(isinstance(part, dict) for part in earlier)):
-        earlier = [{}]  # none yet, or damaged: every page is read
-    known, seen = ChainMap(*earlier), {}
-    made = {
-        bundle.folder: bundle.survey(site, known, seen)
-        for lang in langs
-        for bundle in bundles_of(lang, settings, site=site)
-    }
-    _keep_surveyed(known_path, [earlier[-1], seen])
-    return made
-
-
 def build_index(pelican, output_path):
     """Each bundle kept from the staging folder, copied from the published
     output, or made again: whichever indexed the same pages."""
@@ -313,28 +258,27 @@ def build_index(pelican, output_path):
     if settings.get("SEARCH_INDEX", True) is False:
         return
     published = settings["OUTPUT_PATH"]
-    unsurveyed = [
-        lang
-        for lang in settings["LANGUAGES"]
-        if any(bundle.folder not in surveyed for bundle in bundles_of(lang, settings))
-    ]
-    surveys = dict(surveyed)
-    surveyed.clear()
-    if unsurveyed:  # languages built one after the other, in this process
-        surveys.update(survey_bundles(settings, output_path, unsurveyed))
+    # What the last two builds' surveys found: this build writes into the
+    # folder the one before last wrote (the output and staging folders swap).
+    known_path = os.path.join(settings["CACHE_PATH"], SURVEYED)
+    earlier = kept.read(known_path, SURVEYED_VERSION)
+    if not (isinstance(earlier, list) and all(isinstance(part, dict) for part in earlier)):
+        earlier = [{}]  # none yet, or damaged: every page is read
+    known, seen = ChainMap(*earlier), {}
     stale = []
     for lang in settings["LANGUAGES"]:
-        for bundle in bundles_of(lang, settings):
-            survey_made = surveys[bundle.folder]
-            if survey_made is None:  # nothing to index (no news yet, say)
+        for bundle in bundles_of(lang, settings, site=output_path):
+            survey = bundle.survey(output_path, known, seen)
+            if survey is None:  # nothing to index (no news yet, say)
                 continue
             folder = os.path.join(output_path, bundle.folder)
-            if indexed(folder) == survey_made.digest:
+            if indexed(folder) == survey.digest:
                 keep_tree(folder)
-            elif indexed(os.path.join(published, bundle.folder)) == survey_made.digest:
+            elif indexed(os.path.join(published, bundle.folder)) == survey.digest:
                 copy_tree(os.path.join(published, bundle.folder), folder)
             else:
-                stale.append(survey_made)
+                stale.append(survey)
+    _keep_surveyed(known_path, [earlier[-1], seen])
     if not stale:
         return
     processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
@@ -446,8 +390,4 @@ def indexed(folder):
 def register():
     register_route("search", "{search}/")
     signals.get_generators.connect(add_generator)
-    signals.get_generators.connect(forget_surveys)
-    own_pages_written.connect(survey_own_bundles)
-    collect_results.connect(survey_own_bundles)
-    merge_results.connect(take_surveys)
     site_built.connect(build_index)
