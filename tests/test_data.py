@@ -209,10 +209,10 @@ def test_files_unchanged_since_a_build_without_problems_are_not_parsed_again(tmp
     data_dir, cache = tmp_path / "data", tmp_path / "cache"
     shutil.copytree(os.path.join(ROOT, "data"), data_dir)
 
-    def load_kept():
+    def load_kept(languages=("it", "en")):
         return load_site_data(
             str(data_dir),
-            languages=("it", "en"),
+            languages=languages,
             default_lang="it",
             timezone=ROME,
             content_path=os.path.join(ROOT, "content"),
@@ -235,15 +235,26 @@ def test_files_unchanged_since_a_build_without_problems_are_not_parsed_again(tmp
 
     partners = data_dir / "partners.yaml"
     text = partners.read_text(encoding="utf-8")
-    partners.write_text(text.replace("name:", "name:", 1) + "\n", encoding="utf-8")
+    partners.write_text(text + "\n", encoding="utf-8")
     load_kept()
     assert len(parsed) == 1  # only the file that changed
 
-    # A mistake is reported as ever, from a file read again...
+    # A mistake is reported as ever, with its file, line and field...
     partners.write_text(text.replace("- id:", "- idd:", 1), encoding="utf-8")
-    assert load_kept()[1]
+    problems = [str(problem) for problem in load_kept()[1]]
+    assert any(
+        "partners.yaml:4:3: partners[0].idd: unknown field 'idd' (did you mean 'id'?)" in p
+        for p in problems
+    ), problems
     # ...and once mended it is read again (what was kept is the text before).
     partners.write_text(text, encoding="utf-8")
     parsed.clear()
     assert load_kept()[1] == []
     assert len(parsed) == 1
+
+    # Records validated for other languages are validated again: with Italian
+    # only, the English texts are mistakes, which kept records would hide.
+    parsed.clear()
+    problems = [str(problem) for problem in load_kept(languages=("it",))[1]]
+    assert any("unknown language code 'en'" in p for p in problems)
+    assert len(parsed) == len(os.listdir(data_dir))

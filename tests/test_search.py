@@ -20,10 +20,11 @@ from search import (
 
 from browser import StaticServer, launch
 from htmlpage import html_files
-from sitebuild import copy_project_sources, run_pelican
+from sitebuild import ROOT, copy_project_sources, project_plugins, run_pelican
 from test_build_modes import add_news, tree
 
 pytestmark = pytest.mark.browser
+FIXTURE_PLUGINS = os.path.join(ROOT, "tests", "fixtures", "plugins")
 
 
 def bundle_entry(site, *folder):
@@ -274,31 +275,54 @@ def test_a_rebuild_reuses_the_bundles_whose_pages_did_not_change(tmp_path):
             assert (output / bundle / name).read_bytes() == (scratch / bundle / name).read_bytes()
 
 
-def test_a_bundle_made_over_an_older_one_is_what_pagefind_makes_afresh(tmp_path):
-    content, data = copy_project_sources(tmp_path)
-    articles = [add_news(content, number, langs=("en",))["en"] for number in range(1, 9)]
-    output = tmp_path / "output"
-    for _ in range(3):  # the staging folder then holds the first build's bundles
-        assert run_pelican(output, content=content, data=data).returncode == 0
-    for round, article in enumerate(articles[:2]):
+class EnglishNews:
+    """The project's sources with ``count`` more English news articles,
+    built ``builds`` times into one output (three: the staging folder then
+    holds the first build's pages and bundles)."""
+
+    def __init__(self, tmp_path, count, builds, extra=None):
+        self.content, self.data = copy_project_sources(tmp_path)
+        self.articles = [
+            add_news(self.content, number, langs=("en",))["en"] for number in range(1, count + 1)
+        ]
+        self.output = tmp_path / "output"
+        self.extra = extra
+        for _ in range(builds):
+            assert self.build().returncode == 0
+
+    def build(self):
+        return run_pelican(
+            self.output, content=self.content, data=self.data, extra=self.extra, args=["--verbose"]
+        )
+
+    def edit(self, article, words):
         with open(article, "a", encoding="utf-8") as handle:
-            handle.write(f"\nNew words: quokka{round}.\n")
-        result = run_pelican(output, content=content, data=data, args=["--verbose"])
+            handle.write(f"\nNew words: {words}.\n")
+        result = self.build()
         assert result.returncode == 0, result.stderr
         log = " ".join((result.stdout + result.stderr).split())
         assert "Search: indexing en/pagefind-news again" in log
-        assert_made_afresh(output, "en/pagefind-news", ("en/news",), tmp_path / f"afresh-{round}")
-        assert len(tree(output / "en" / "pagefind-news" / "fragment")) == 9
+
+
+@pytest.mark.parametrize("meta_readable", [True, False])
+def test_a_bundle_made_over_an_older_one_is_what_pagefind_makes_afresh(tmp_path, meta_readable):
+    # Unread (another Pagefind's format), the bundle is made again in an emptied folder.
+    extra = None
+    if not meta_readable:
+        plugins = [*project_plugins(), "pagefind_meta_unread"]
+        extra = {"PLUGIN_PATHS": ["plugins", FIXTURE_PLUGINS], "PLUGINS": plugins}
+    site = EnglishNews(tmp_path, count=8, builds=3, extra=extra)
+    for round, article in enumerate(site.articles[:2]):
+        site.edit(article, f"quokka{round}")
+        assert_made_afresh(site.output, "en/pagefind-news", ("en/news",), tmp_path / f"a{round}")
+        assert len(tree(site.output / "en" / "pagefind-news" / "fragment")) == 9
 
 
 def test_a_deleted_article_is_not_found_by_the_search(tmp_path):
-    content, data = copy_project_sources(tmp_path)
-    articles = [add_news(content, number, langs=("en",))["en"] for number in range(1, 5)]
-    output = tmp_path / "output"
-    for _ in range(2):  # the staging folder then holds the first build's pages
-        assert run_pelican(output, content=content, data=data).returncode == 0
-    os.remove(articles[0])
-    result = run_pelican(output, content=content, data=data)
+    site = EnglishNews(tmp_path, count=4, builds=2)
+    output = site.output
+    os.remove(site.articles[0])
+    result = site.build()
     assert result.returncode == 0, result.stderr
     news = output / "en" / "news"
     assert not (news / "extra-1-en").exists()

@@ -26,6 +26,8 @@ from markdown.preprocessors import Preprocessor
 from pelican.readers import MarkdownReader
 from pelican.utils import SafeDatetime, pelican_open
 
+from incremental.kept import file_status
+
 # Parsed files received from the other languages' processes, and the stamps
 # those took before parsing them, by absolute path; emptied at the start of
 # every run (see ``start_run``).
@@ -152,13 +154,13 @@ def _stamp_files_by_status(readers):
 
 
 def _stamp_now(path, by_content):
-    try:
-        status = os.stat(path)
-    except OSError:
+    status = file_status(path)
+    if status is None:
         return by_content(path)
-    if time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) < RECENT_NS:
+    _, _, modified, changed = status
+    if time.time_ns() - max(modified, changed) < RECENT_NS:
         return ("content", by_content(path))
-    return (status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+    return status
 
 
 RECENT_NS = 100_000_000  # longer than any local file system's clock tick

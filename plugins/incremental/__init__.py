@@ -29,6 +29,7 @@ from i18n.staging import AlreadyStaged
 
 from . import kept, tracing
 from .digest import Digests, Undigestable, text_hash
+from .kept import file_status
 
 logger = logging.getLogger(__name__)
 
@@ -47,16 +48,6 @@ class RenderedPage:
     file: tuple | None = None  # file_status of the page as written
     # (html, file) of the build before: what the next build's staging folder holds
     earlier: tuple | None = None
-
-
-def file_status(path):
-    """What tells that a file is the one a build left: any write changes its
-    change time, which no tool can set back. None if it is not there."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
 
 
 class Run:

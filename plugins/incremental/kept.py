@@ -64,3 +64,15 @@ def source_digest(*paths):
         with open(path, "rb") as handle:
             digest.update(handle.read())
     return digest.hexdigest()
+
+
+def file_status(path):
+    """What tells that a file is still the one seen before: inode, size,
+    modification and change times. Any write moves the change time, which
+    no tool can set back (but on Windows, where it is the creation time).
+    None if the file is not there."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns

@@ -56,10 +56,6 @@ PAGES_AT_ONCE = 5000
 ROOT_SELECTOR = "main"  # the theme puts data-pagefind-body on <main> and nowhere else
 
 
-class SearchError(RuntimeError):
-    pass
-
-
 @dataclass(frozen=True)
 class Bundle:
     """One Pagefind run: the pages it indexes and the folder it writes."""
@@ -217,13 +213,13 @@ def in_turns(surveys, processes, pages_at_once):
     return turns
 
 
-def run_pagefind(site, targets):
-    """Pagefind runs side by side, one per survey of ``targets`` ({survey:
-    folder}), each writing its bundle into its folder; SearchError if one fails."""
+def run_pagefind(site, surveys):
+    """Pagefind runs side by side, one per survey, each writing its bundle in
+    place in ``site``; a run that fails stops the build with what it said."""
     failures = []
     with contextlib.ExitStack() as logs:
         running = []
-        for survey, target in targets.items():
+        for survey in surveys:
             logger.info("Search: indexing %s again", survey.bundle.folder)
             log = logs.enter_context(tempfile.TemporaryFile())
             command = [
@@ -233,7 +229,7 @@ def run_pagefind(site, targets):
                 "--glob",
                 survey.glob,
                 "--output-path",
-                os.path.join(target, survey.bundle.folder),
+                os.path.join(site, survey.bundle.folder),
                 # Where data-pagefind-body is (base.html): Pagefind then skips
                 # building the menus and footer it would leave out anyway, a
                 # sixth of its time on the news, for the same bundle.
@@ -248,7 +244,8 @@ def run_pagefind(site, targets):
                 said = log.read().decode("utf-8", "replace")
                 failures.append(f"Pagefind could not index {survey.bundle.folder}:\n{said}")
     if failures:
-        raise SearchError("\n".join(failures))
+        fix = "try the build again; if Pagefind fails again, report this message"
+        abort([Problem("search index", message="\n".join(failures).strip(), fix=fix)])
 
 
 def build_index(pelican, output_path):
@@ -286,21 +283,13 @@ def build_index(pelican, output_path):
     for turn in in_turns(stale, processes, pages_at_once):
         for survey in turn:
             make_room(os.path.join(output_path, survey.bundle.folder))
-        _index(output_path, turn)
+        run_pagefind(output_path, turn)
         for survey in turn:
             folder = os.path.join(output_path, survey.bundle.folder)
             if not keep_older_files_in_use(folder):  # another Pagefind's format
                 shutil.rmtree(folder)
-                _index(output_path, [survey])
+                run_pagefind(output_path, [survey])
             write_bytes(os.path.join(folder, INPUT_DIGEST), f"{survey.digest}\n".encode())
-
-
-def _index(site, surveys):
-    try:
-        run_pagefind(site, dict.fromkeys(surveys, site))
-    except SearchError as error:
-        fix = "try the build again; if Pagefind fails again, report this message"
-        abort([Problem("search index", message=str(error).strip(), fix=fix)])
 
 
 def make_room(folder):

@@ -154,10 +154,6 @@ class DataFile:
         line, column = locate(self.text or "", loc, at_key=at_key)
         return Problem(self.shown_path, line, column, field_path(self.stem, loc), message, fix)
 
-    def read(self, problems):
-        """Parse the file; False (and a problem) if it cannot be read."""
-        return self.read_text(problems) and self.parse(problems)
-
     def read_text(self, problems):
         """Read the file's text; False (and a problem) if it cannot be read."""
         try:

@@ -302,9 +302,8 @@ class CheckedFiles:
     def save(self):
         if self.path is None:
             return
-        now = {**{stem: self.previous[stem] for stem in self.previous}, **self.now}
         with contextlib.suppress(OSError):  # the next build parses the files again
-            self._kept.write(self.path, self.key, now)
+            self._kept.write(self.path, self.key, {**self.previous, **self.now})
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
