@@ -107,3 +107,17 @@ def test_check_passes_on_the_project(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "No problems found" in result.stderr
     assert not (tmp_path / "output").exists()
+
+
+def test_relative_addresses_are_refused_with_the_fix(tmp_path):
+    """The theme's links start from SITEURL, read once per language."""
+    output = tmp_path / "output"
+    result = run_pelican(output, extra={"RELATIVE_URLS": True, "SEARCH_INDEX": False})
+    report = result.stdout + result.stderr
+    assert result.returncode == 1, report
+    assert "Traceback" not in report
+    assert (
+        "pelicanconf.py: RELATIVE_URLS: relative addresses are not supported "
+        "(set RELATIVE_URLS = False;" in report
+    )
+    assert not output.exists()

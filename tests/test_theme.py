@@ -1,5 +1,6 @@
-"""The theme's own parts: the EU emblem, the catalogs, the style sheets."""
+"""The theme's own parts: the EU emblem, the catalogs, the style sheets, the macros."""
 
+import collections
 import math
 import os
 import subprocess
@@ -8,8 +9,13 @@ from xml.etree import ElementTree
 
 from babel.messages.pofile import read_po
 
+from htmlpage import html_files
+from sitebuild import events_fixture_content, project_plugins, run_pelican
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 THEME = os.path.join(ROOT, "theme")
+FIXTURE_PLUGINS = os.path.join(ROOT, "tests", "fixtures", "plugins")
+EVENTS_DATA = os.path.join(ROOT, "tests", "fixtures", "events_data")
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -109,3 +115,34 @@ def test_style_sheets_respect_reduced_motion_and_print():
     assert "@media (prefers-reduced-motion: reduce)" in base
     assert ":focus-visible" in base
     assert os.path.isfile(os.path.join(THEME, "static", "css", "print.css"))
+
+
+def test_macro_modules_are_made_once_per_language_not_once_per_page(tmp_path):
+    """Imported with the page's context, a macro module was made again for
+    every page that imports it, a tenth of a large build's time."""
+    probe = tmp_path / "made.txt"
+    output = tmp_path / "output"
+    result = run_pelican(
+        output,
+        content=events_fixture_content(tmp_path),
+        data=EVENTS_DATA,
+        extra={
+            "SEARCH_INDEX": False,
+            "PLUGIN_PATHS": ["plugins", FIXTURE_PLUGINS],
+            "PLUGINS": [*project_plugins(), "macro_probe"],
+        },
+        env={"MACRO_PROBE": str(probe)},
+    )
+    assert result.returncode == 0, result.stderr
+    made = collections.defaultdict(list)  # (lang, template) -> modules made by each environment
+    for line in probe.read_text().splitlines():
+        lang, name, count = line.split()
+        made[lang, name].append(int(count))
+    english = [os.path.relpath(path, output).startswith("en/") for path in html_files(output)]
+    pages = {"it": english.count(False), "en": english.count(True)}
+    for lang in ("it", "en"):
+        assert pages[lang] > 30, pages
+        for name in ("partials/macros.html", "partials/event_macros.html"):
+            assert made[lang, name], f"{lang}: {name} was never imported"
+    many = {key: counts for key, counts in made.items() if max(counts) > 1}
+    assert not many, f"modules made more than once by one environment: {many}"

@@ -83,6 +83,19 @@ def configure_languages(pelican):
         check_languages(settings)
     except LanguageConfigError as error:
         abort([Problem("pelicanconf.py", field="LANGUAGES", message=str(error))])
+    if settings.get("RELATIVE_URLS"):
+        # Addresses start from SITEURL, which the theme's macros read once
+        # per language (install_language), not page by page.
+        abort(
+            [
+                Problem(
+                    "pelicanconf.py",
+                    field="RELATIVE_URLS",
+                    message="relative addresses are not supported",
+                    fix="set RELATIVE_URLS = False; SITEURL = '' serves the site from any folder's root",
+                )
+            ]
+        )
     settings["SITE_DEFAULT_LANG"] = settings["DEFAULT_LANG"]
     settings["CACHE_PATH"] = build.cache_path(
         settings["OUTPUT_PATH"], settings["DEFAULT_LANG"], settings
@@ -162,6 +175,10 @@ def prepare_content(item):
         item._content = links.expand(item._content, item.settings)
 
 
+# Settings the same on every page of a language, which the `url` global
+# and the theme's macros read: template globals too.
+SITE_WIDE_SETTINGS = ("SITEURL", "DEFAULT_LANG", "LANGUAGES", "SITE_DEFAULT_LANG")
+
 # What install_language adds to every environment; change it with the code there.
 TEMPLATE_SETUP = "jinja2.ext.i18n, newstyle gettext"
 
@@ -221,6 +238,10 @@ def install_language(generator):
         menu=menu,
         menu_position=menu_position,
         LANG=lang,
+        # The theme imports its macros without the page's context, so that
+        # Jinja makes each macro module once per language rather than once
+        # per page (and the garbage of it): what they need is here.
+        **{name: settings[name] for name in SITE_WIDE_SETTINGS},
         alternates=pass_context(refs.alternates),
         canonical=pass_context(refs.canonical),
         is_fallback=pass_context(refs.is_fallback),
