@@ -156,7 +156,7 @@ AUTHOR_FEED_RSS = None
 MARKDOWN = {
     "extension_configs": {
         "markdown.extensions.extra": {},
-        "markdown.extensions.smarty": {},
+        "typography": {},  # smarty, quicker: plugins/typography
         "markdown.extensions.toc": {"permalink": False},
     },
     "output_format": "html5",

@@ -202,17 +202,31 @@ def build_key(settings, digests):
 
 
 def project_files(settings):
-    """The theme's files and the source of every module not installed as a library."""
+    """The theme's files and the project's code: every module in the plugin
+    folders, imported yet or not, and any other not installed as a library.
+
+    Imported or not: a module imported only when it is needed (the Markdown
+    extension, when a file is parsed) would otherwise make a rebuild that
+    parses nothing look like another build.
+    """
     installed = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    files = set()
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
         if path and path.endswith(".py"):
             real = os.path.realpath(path)
             if not any(real.startswith(prefix + os.sep) for prefix in installed):
-                yield real
+                files.add(real)
+    for plugins in settings.get("PLUGIN_PATHS") or ():
+        for folder, _, names in os.walk(plugins):
+            files.update(
+                os.path.realpath(os.path.join(folder, name))
+                for name in names
+                if name.endswith(".py")
+            )
     for folder, _, names in os.walk(settings["THEME"]):
-        for name in names:
-            yield os.path.join(folder, name)
+        files.update(os.path.join(folder, name) for name in names)
+    return files
 
 
 def load_store(path, key):

@@ -43,7 +43,7 @@ def translate(value, lang):
 @functools.lru_cache(maxsize=1)
 def _converter():
     """One converter, reset before each text: building one costs more than converting."""
-    return markdown_lib.Markdown(extensions=["extra", "smarty"], output_format="html")
+    return markdown_lib.Markdown(extensions=["extra", "typography"], output_format="html")
 
 
 @functools.lru_cache(maxsize=4096)
