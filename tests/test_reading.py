@@ -133,3 +133,28 @@ def test_a_run_stamps_a_file_once_and_takes_the_stamp_of_the_process_that_parsed
         assert reading.received[str(theirs)] == ("<p>Text.</p>", {})
     finally:
         reading.start_run()
+
+
+def test_changing_the_projects_own_markdown_extension_parses_files_again(tmp_path, monkeypatch):
+    """Pelican's cache checks only that a file is unchanged: the folder it is
+    kept in is named after the project's own Markdown extensions' code too."""
+    from i18n.build import cache_fingerprint
+    from incremental import kept
+
+    extension = tmp_path / "house_style.py"
+    extension.write_text("VERSION = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    settings = read_settings(os.path.join(ROOT, "pelicanconf.py"))
+    settings["MARKDOWN"] = {
+        "extension_configs": {"house_style": {}, "markdown.extensions.extra": {}}
+    }
+    before = cache_fingerprint(settings)
+    assert cache_fingerprint(settings) == before
+    extension.write_text("VERSION = 2\n")
+    kept.source_digest.cache_clear()
+    assert cache_fingerprint(settings) != before
+    # The project's settings name plugins/typography: its code counts.
+    assert (
+        "typography"
+        in read_settings(os.path.join(ROOT, "pelicanconf.py"))["MARKDOWN"]["extension_configs"]
+    )

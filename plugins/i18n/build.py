@@ -24,6 +24,7 @@ shape how files are read: change one and the next build starts afresh.
 """
 
 import hashlib
+import importlib.util
 import multiprocessing
 import os
 import shutil
@@ -34,6 +35,8 @@ import markdown
 import pelican as pelican_package
 from blinker import signal
 from pelican import Pelican
+
+from incremental import kept
 
 from . import reading
 
@@ -84,8 +87,25 @@ def cache_fingerprint(settings):
         set(options.get("extensions", [])) - set(configured) - {"markdown.extensions.meta"}
     )
     values["MARKDOWN"] = sorted(options.items())
-    text = repr([pelican_package.__version__, markdown.__version__, sorted(values.items())])
+    own = own_extensions_digest([*configured, *options["extensions"]])
+    text = repr([pelican_package.__version__, markdown.__version__, sorted(values.items()), own])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def own_extensions_digest(names):
+    """The code of the Markdown extensions that are the project's own modules
+    (plugins/typography): parsed files are kept made with it."""
+    installed = tuple(os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix))
+    paths = []
+    for name in sorted(name for name in names if isinstance(name, str)):
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):  # Markdown says which when it loads them
+            continue
+        origin = spec and spec.origin
+        if origin and origin.endswith(".py") and not os.path.realpath(origin).startswith(installed):
+            paths.append(origin)
+    return kept.source_digest(*paths)
 
 
 def cache_path(output_path, lang, settings):
