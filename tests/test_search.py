@@ -12,6 +12,8 @@ from search import (
     CONTENT_NAMED,
     ROOT_SELECTOR,
     Bundle,
+    LanguageIndex,
+    RunBudget,
     Survey,
     in_turns,
     pagefind_executable,
@@ -467,3 +469,72 @@ def test_a_damaged_record_of_surveyed_pages_costs_reading_them_not_a_wrong_index
         result = run_pelican(output, env=no_pagefind)
         assert result.returncode == 0, result.stdout + result.stderr
         assert (output / "en" / "pagefind-news" / "input.sha256").read_text() == bundle
+
+
+def test_a_page_written_in_the_news_folder_after_the_articles_is_indexed(tmp_path):
+    """The news bundles are started as soon as the articles are written; a
+    page another generator writes in a news folder later makes it again."""
+    content, data = copy_project_sources(tmp_path)
+    output = tmp_path / "output"
+    extra = {
+        "PLUGIN_PATHS": ["plugins", FIXTURE_PLUGINS],
+        "PLUGINS": [*project_plugins(), "late_news_page"],
+    }
+    for build in range(2):  # afresh, then over the staging folder's older pages
+        result = run_pelican(output, content=content, data=data, extra=extra)
+        assert result.returncode == 0, result.stderr
+        for lang, prefix, news in (("it", (), "notizie"), ("en", ("en",), "en/news")):
+            pages = [
+                page
+                for page in (output / news).glob("*/index.html")
+                if "data-pagefind-body" in page.read_text(encoding="utf-8")
+            ]
+            assert output / news / "late" / "index.html" in pages
+            entry = bundle_entry(output, *prefix, "pagefind-news")
+            assert entry["languages"][lang]["page_count"] == len(pages), (build, lang)
+            bundle = "/".join([*prefix, "pagefind-news"])
+            assert_made_afresh(output, bundle, (news,), tmp_path / f"afresh{build}{lang}")
+
+
+def test_runs_at_once_across_the_processes_stay_within_the_budget():
+    budget = RunBudget(processes=2, pages_at_once=100)
+    never = lambda: False  # noqa: E731
+    assert budget.take(80, never)
+    assert not budget.take(30, never)  # 110 pages
+    assert budget.take(20, never)
+    assert not budget.take(1, never)  # a third run
+    budget.give_back(80)
+    budget.give_back(20)
+    assert budget.take(500, never)  # alone, a run may be as large as it is
+    assert not budget.take(1, never)
+    budget.give_back(500)
+
+
+def test_a_wait_for_the_budget_ends_when_told_to(tmp_path):
+    budget = RunBudget(processes=1, pages_at_once=100)
+    assert budget.take(10, lambda: False)
+    asked = []
+    assert not budget.take(10, lambda: asked.append(1) or len(asked) < 3)
+    assert len(asked) == 3
+    budget.give_back(10)
+
+
+def test_a_language_leaves_bundles_larger_than_half_the_budget_to_the_end(tmp_path):
+    site = tmp_path / "staging"
+    for number in range(3):
+        page = site / "notizie" / f"n{number}" / "index.html"
+        page.parent.mkdir(parents=True)
+        page.write_text("<main data-pagefind-body><p>text</p></main>")
+    settings = {
+        "DEFAULT_LANG": "it",
+        "SITE_DEFAULT_LANG": "it",
+        "CACHE_PATH": str(tmp_path / "cache"),
+        "I18N_PUBLISHED_PATH": str(tmp_path / "output"),
+        "I18N_SUBSITE": True,
+    }
+    news = Bundle("pagefind-news", ("notizie",))
+    small = LanguageIndex({**settings, "SEARCH_PAGES_AT_ONCE": 6}, str(site))
+    assert small.prepare(news).pages == 3
+    large = LanguageIndex({**settings, "SEARCH_PAGES_AT_ONCE": 5}, str(site))
+    assert large.prepare(news) is None
+    assert news.folder not in large.done  # build_index makes it

@@ -281,3 +281,56 @@ def test_a_folder_kept_whole_outside_a_build_of_this_process_has_its_files_touch
     after = (folder / "a.pf_index").stat()
     assert after.st_ctime_ns > before.st_ctime_ns
     assert after.st_mtime_ns == before.st_mtime_ns
+
+
+def test_a_language_process_hands_the_folders_it_keeps_whole_over(tmp_path, monkeypatch):
+    folder = tmp_path / "output.staging" / "en" / "pagefind"
+    folder.mkdir(parents=True)
+    (folder / "a.pf_index").write_bytes(b"bundle")
+    before = (folder / "a.pf_index").stat()
+    monkeypatch.setattr(staging, "handing_over", True)
+    monkeypatch.setattr(staging, "kept_trees", set())
+    time.sleep(0.02)
+    staging.keep_tree(str(folder))
+    assert staging.kept_trees == {str(folder)}
+    assert (folder / "a.pf_index").stat().st_ctime_ns == before.st_ctime_ns  # not touched
+    results = {}
+    i18n.hand_over_kept_trees(None, results)
+    assert results == {"kept_trees": [str(folder)]}
+
+
+def test_files_changed_after_the_notes_are_told_from_those_left_before(tmp_path):
+    staged = tmp_path / "output.staging"
+    staged.mkdir()
+    for name in ("left.html", "kept.html"):
+        (staged / name).write_text(name)
+    build = Staging(str(tmp_path / "output"))
+    try:
+        build.notes_taken()
+        until = build.unproduced_until
+        assert until == max(
+            (staged / name).stat().st_ctime_ns for name in ("left.html", "kept.html")
+        )
+        staging.keep(str(staged / "kept.html"))
+        write_bytes(str(staged / "new.html"), b"new")
+        assert (staged / "left.html").stat().st_ctime_ns <= until
+        assert (staged / "kept.html").stat().st_ctime_ns > until
+        assert (staged / "new.html").stat().st_ctime_ns > until
+    finally:
+        build.release()
+
+
+def test_nothing_is_told_when_a_file_is_dated_after_the_notes(tmp_path, monkeypatch):
+    """A file changed 'in the future' (the clock was set back): a file the
+    build writes could get an earlier change time, so no early telling."""
+    staged = tmp_path / "output.staging"
+    staged.mkdir()
+    (staged / "page.html").write_text("page")
+    real = time.time_ns
+    monkeypatch.setattr(staging.time, "time_ns", lambda: real() - 60 * 10**9)
+    build = Staging(str(tmp_path / "output"))
+    try:
+        build.notes_taken()
+        assert build.unproduced_until is None
+    finally:
+        build.release()

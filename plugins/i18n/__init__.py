@@ -29,6 +29,7 @@ from .routes import register as register_route  # noqa: F401 - for plugins
 from .routes import route_path, save_as_for
 
 site_built = build.site_built
+language_written = build.language_written
 collect_results = build.collect_results
 merge_results = build.merge_results
 
@@ -154,11 +155,15 @@ def start_other_languages(generator):
 def before_writing(pelican):
     """Checks passed (they stop the build before anything is written): the writer."""
     if is_subsite(pelican.settings):
-        build.wait_for_go()
+        if build.to_default_language is not None:
+            staging.unproduced_until = build.wait_for_go()
+            staging.handing_over = True
     else:
+        staging.unproduced_until = None
         if current_staging is not None:
             current_staging.notes_taken()
-        workers.release()
+            staging.unproduced_until = current_staging.unproduced_until
+        workers.release(staging.unproduced_until)
     return staging.site_writer()
 
 
@@ -319,12 +324,30 @@ def _relative_source_path(self, source_path=None):
     return remembered[1]
 
 
+def hand_over_kept_trees(pelican, results):
+    results["kept_trees"] = sorted(staging.kept_trees)
+
+
+def take_over_kept_trees(pelican, results):
+    if current_staging is not None:
+        current_staging.kept_trees.update(results.get("kept_trees", ()))
+
+
+def other_languages_running():
+    """True while every other language's process of this build is still at work."""
+    return bool(workers.running) and all(process.is_alive() for _, process, _ in workers.running)
+
+
 def build_other_languages(pelican):
     global current_staging
     settings = pelican.settings
-    if is_subsite(settings) or current_staging is None:
+    if is_subsite(settings):
+        language_written.send(pelican, output_path=pelican.output_path)
+        return
+    if current_staging is None:
         return
     try:
+        language_written.send(pelican, output_path=pelican.output_path)
         if workers.running:
             for results in workers.finish():
                 merge_results.send(pelican, results=results)
@@ -362,6 +385,8 @@ def register():
     signals.article_generator_pretaxonomy.connect(choose_article_versions)
     signals.page_generator_finalized.connect(choose_page_versions)
     signals.finalized.connect(build_other_languages)
+    collect_results.connect(hand_over_kept_trees)
+    merge_results.connect(take_over_kept_trees)
 
 
 # Versions -----------------------------------------------------------------

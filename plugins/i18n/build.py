@@ -42,6 +42,9 @@ from . import reading
 
 # Sent once per build with the staging folder, after every language is written.
 site_built = signal("i18n_site_built")
+# Sent in each language's process (the default language's too) with the
+# staging folder, once its own pages are written, before site_built.
+language_written = signal("i18n_language_written")
 # Sent in a language's own process when its run is done, with a dict
 # ``results``: receivers add what the default language's process needs
 # (picklable values).
@@ -184,10 +187,11 @@ class Workers:
             if lang != own_lang:
                 reading.receive(data, generator.settings)
 
-    def release(self):
-        """The default language's checks passed: the others may write."""
+    def release(self, unproduced_until):
+        """The default language's checks passed: the others may write (and
+        tell the files this build produces by staging.unproduced_until)."""
         for _, _, connection in self.running:
-            connection.send(GO)
+            connection.send((GO, unproduced_until))
 
     def finish(self):
         """Wait for every other language; their results, or LanguageBuildError."""
@@ -258,13 +262,14 @@ def exchange_with_default_language(generator):
 
 
 def wait_for_go():
-    """In a language's own process: write nothing until the default language says so."""
-    if to_default_language is None:
-        return
-    if _from_default_language() != GO:
+    """In a language's own process: write nothing until the default language
+    says so; what it sent with its go (staging.unproduced_until)."""
+    message = _from_default_language()
+    if not (isinstance(message, tuple) and message[0] == GO):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
+    return message[1]
 
 
 def build_other_languages(settings, output_path):

@@ -76,6 +76,10 @@ class Staging:
         # (start_noting); anything written into the staging folder first
         # waits for them.
         self._before = self._noting_failed = None
+        # Files changed no later than this (ns) were not produced by this
+        # build: anything written or touched after the notes changes later
+        # (_wait_for_the_clock). None when it cannot be told.
+        self.unproduced_until = None
         self._noting = threading.Thread(target=self._take_notes, name="staging-notes")
         _unnoted.add(self)
         self.kept_trees = set()  # folders produced as they are (keep_tree)
@@ -88,7 +92,9 @@ class Staging:
     def _take_notes(self):
         try:
             notes = _file_notes(self.path)
-            _wait_for_the_clock(notes)
+            newest = _wait_for_the_clock(notes)
+            if newest <= time.time_ns():  # else a file is dated in the future
+                self.unproduced_until = newest
             self._before = notes
         except BaseException as error:  # noqa: BLE001 - raised where the notes are needed
             self._noting_failed = error
@@ -199,11 +205,14 @@ CLOCK_TICK_NS = 20_000_000
 
 
 def _wait_for_the_clock(notes):
+    """Wait until a file changed now gets a later change time than any noted;
+    the newest change time noted."""
     newest = max((changed for _, changed in notes.values()), default=0)
     # At most one tick: a file dated in the future (the clock was set back) says nothing.
     wait = min(newest + CLOCK_TICK_NS - time.time_ns(), CLOCK_TICK_NS)
     if wait > 0:
         time.sleep(wait / 1e9)
+    return newest
 
 
 def _file_notes(root):
@@ -398,16 +407,46 @@ def keep_tree(folder):
 
     In the process that sweeps the staging folder, the sweep is told to
     leave the folder alone (a search bundle has thousands of files to
-    touch); elsewhere each file is touched.
+    touch); in a language's own process, the folder is handed over to it
+    with the process's results (``kept_trees``); elsewhere each file is
+    touched.
     """
     folder = os.path.normpath(folder)
     for build in _writing:
         if folder.startswith(build.path + os.sep):
             build.kept_trees.add(folder)
             return
+    if handing_over:
+        kept_trees.add(folder)
+        return
     for parent, _, names in os.walk(folder):
         for name in names:
             keep(os.path.join(parent, name))
+
+
+# True in a language's own process: the folders it keeps whole go to the
+# sweeping process with its results.
+handing_over = False
+kept_trees = set()
+
+
+def remove_unproduced(path, top):
+    """Delete a file this build did not produce now rather than at the sweep,
+    and the folders it leaves empty, up to ``top`` (the staging folder)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
+    folder = os.path.dirname(path)
+    while folder.startswith(os.path.normpath(top) + os.sep):
+        try:
+            os.rmdir(folder)
+        except OSError:  # not empty: nor are the folders above it
+            break
+        folder = os.path.dirname(folder)
+
+
+# In every language's process once it writes: what Staging.unproduced_until
+# says for this build (files changed no later were not produced by it), or None.
+unproduced_until = None
 
 
 def copy_tree(source, target):
