@@ -11,12 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from site_data.sitedata import load_site_data
-from sitebuild import ROOT
+from sitebuild import ROOT, events_fixture_content
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 BASE = os.path.join(FIXTURES, "data_base")
 SEED = os.path.join(ROOT, "docs", "fonti", "opensource14.txt")
 ROME = zoneinfo.ZoneInfo("Europe/Rome")
+EVENTS_DATA = os.path.join(FIXTURES, "events_data")
 
 
 def load(data_dir, content_path=None):
@@ -257,4 +258,86 @@ def test_files_unchanged_since_a_build_without_problems_are_not_parsed_again(tmp
     parsed.clear()
     problems = [str(problem) for problem in load_kept(languages=("it",))[1]]
     assert any("unknown language code 'en'" in p for p in problems)
-    assert len(parsed) == len(os.listdir(data_dir))
+    texts = {name: (data_dir / name).read_text(encoding="utf-8") for name in os.listdir(data_dir)}
+    assert {name for name, text in texts.items() if any(part in text for part in parsed)} == set(
+        texts
+    )
+
+
+def load_events(data_dir, cache):
+    """The fixture events (their materials are in tmp_path/content)."""
+    return load_site_data(
+        str(data_dir),
+        languages=("it", "en"),
+        default_lang="it",
+        timezone=ROME,
+        content_path=str(data_dir.parent / "content"),
+        kept_in=str(cache),
+    )
+
+
+def test_an_edited_list_file_is_read_again_entry_by_entry(tmp_path, monkeypatch):
+    """One event edited among many: only its entry is parsed and validated
+    again, and the result is what reading the whole file gives."""
+    from site_data import loader
+
+    data_dir, cache = tmp_path / "data", tmp_path / "cache"
+    shutil.copytree(EVENTS_DATA, data_dir)
+    events_fixture_content(tmp_path)
+    events = data_dir / "events.yaml"
+    text = events.read_text(encoding="utf-8")
+    assert load_events(data_dir, cache)[1] == []
+    parsed = []
+    yaml_load = loader.yaml.load
+    monkeypatch.setattr(
+        loader.yaml, "load", lambda text, **kw: parsed.append(text) or yaml_load(text, **kw)
+    )
+    edited = text.replace("it: Incontro informativo", "it: Incontro per le aziende", 1)
+    assert edited != text
+    events.write_text(edited, encoding="utf-8")
+    data, problems = load_events(data_dir, cache)
+    assert problems == []
+    assert len(parsed) == 1
+    assert parsed[0].startswith("- id: incontro-lodi-marzo")
+    afresh, _ = load_events(data_dir, tmp_path / "no-cache")
+    assert data.events == afresh.events
+    assert data.events[0].title.get("it") == "Incontro per le aziende sulle Convenzioni ex art. 14"
+
+    # A mistake in an edited entry: its place in the whole file.
+    lines = edited.splitlines(keepends=True)
+    number = next(i for i, line in enumerate(lines) if line.startswith("- id:")) + 1
+    events.write_text(edited.replace("  kind: meeting", "  knd: meeting", 1), encoding="utf-8")
+    problems = [str(problem) for problem in load_events(data_dir, cache)[1]]
+    assert any(
+        f"events.yaml:{number + 4}:3: events[0].knd: unknown field 'knd'" in p for p in problems
+    ), problems
+
+
+def test_an_entry_using_another_entrys_anchor_is_read_with_the_whole_file(tmp_path):
+    from site_data.loader import entry_texts
+
+    data_dir, cache = tmp_path / "data", tmp_path / "cache"
+    shutil.copytree(EVENTS_DATA, data_dir)
+    events_fixture_content(tmp_path)
+    events = data_dir / "events.yaml"
+    text = events.read_text(encoding="utf-8")
+    anchored = text.replace(
+        "audience: [companies, labour-consultants]", "audience: &firms [companies]", 1
+    )
+    second = anchored.index("\n- id:", anchored.index("&firms")) + 1
+    end = anchored.index("\n", anchored.index("  audience:", second))
+    anchored = (
+        anchored[:second]
+        + anchored[second:end].split("audience:")[0]
+        + "audience: *firms"
+        + anchored[end:]
+    )
+    events.write_text(anchored, encoding="utf-8")
+    data, problems = load_events(data_dir, cache)
+    assert problems == []
+    assert data.events[1].audience == ["companies"]
+    assert load_events(data_dir, cache)[0].events == data.events  # the whole text kept
+
+    assert entry_texts("---\n- a: 1\n") is None  # a document marker
+    assert entry_texts("[1, 2]\n") is None
+    assert entry_texts("# about\n- a: 1\n- b: 2\n") == ["- a: 1\n", "- b: 2\n"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 
 from . import schema
-from .loader import data_file, validate_records
+from .loader import data_file, parse_entries, validate_records
 from .problems import did_you_mean
 
 DEFAULT_MATERIAL_MAX_BYTES = 20 * 1024 * 1024
@@ -296,8 +296,13 @@ class CheckedFiles:
         found = self.previous.get(stem)
         return found[1] if found is not None and found[0] == text else None
 
-    def put(self, stem, text, value):
-        self.now[stem] = (text, value)
+    def entries(self, stem):
+        """{entry text: (value, record)} of a list file's entries, as kept."""
+        found = self.previous.get(stem)
+        return found[2] if found is not None and len(found) > 2 else {}
+
+    def put(self, stem, text, value, entries=None):
+        self.now[stem] = (text, value) if entries is None else (text, value, entries)
 
     def save(self):
         if self.path is None:
@@ -338,9 +343,16 @@ def load_site_data(
             records[stem] = None if shape == "mapping" else []
             continue
         found = checked.get(stem, data_file_.text)
+        parts = None
+        if found is None and shape == "list":
+            # Edited: only the entries whose text changed are read again.
+            parts = parse_entries(data_file_, model, context, problems, checked.entries(stem))
         if found is not None:
             data_file_.value, records[stem] = found
             data_file_.parsed = True
+        elif parts is not None:
+            data_file_.value, records[stem], entries = parts
+            checked.put(stem, data_file_.text, (data_file_.value, records[stem]), entries)
         elif data_file_.parse(problems):
             records[stem] = validate_records(data_file_, model, shape, context, problems)
             checked.put(stem, data_file_.text, (data_file_.value, records[stem]))
