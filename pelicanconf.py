@@ -164,6 +164,11 @@ MARKDOWN = {
 
 # Content files are named <name>.<lang>.md; news may start with their date.
 FILENAME_METADATA = r"^(?:(?P<date>\d{4}-\d{2}-\d{2})-)?[^.]*(?:\.(?P<lang>[^.]+))?$"
+# Translations are grouped by file name (plugins/i18n: pagine/progetto.it.md
+# and .en.md), not by slug as Pelican would, which also cost a comparison of
+# every article with every other.
+ARTICLE_TRANSLATION_ID = None
+PAGE_TRANSLATION_ID = None
 USE_FOLDER_AS_CATEGORY = False
 DEFAULT_CATEGORY = "progetto"
 

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from markupsafe import Markup
 
+from incremental import tracing
 from sitebuild import ROOT, events_fixture_content, project_plugins, run_pelican
 from test_build_modes import add_news, tree
 
@@ -291,6 +292,55 @@ def test_an_event_edit_leaves_the_other_territories_event_pages_alone(tmp_path):
     # read on their own, they did not change.
     assert "eventi/territorio/milano/index.html" not in rendered
     assert "en/events/territory/milano/index.html" not in rendered
+
+
+def test_an_event_edit_leaves_the_companies_page_alone_unless_it_shows_it(tmp_path):
+    """The companies' page shows the next events for companies (a method
+    called with arguments, recorded with them): an edit to an event for
+    practitioners leaves it as it is, one to an event for companies not."""
+    site = Site(tmp_path)
+    site.build()
+    site.rebuild()
+    site.edit(
+        "data/events.yaml",
+        "it: Incontro al ritorno dell'ora solare",
+        "it: Incontro per il ritorno dell'ora solare",
+    )
+    _, log = site.rebuild()
+    rendered = set(re.findall(r"(\S*index\.html) is rendered again", log))
+    assert "eventi/ora-solare/index.html" in rendered
+    assert "per-le-aziende/index.html" not in rendered
+    assert differences(site.output, site.build_from_scratch()) == []
+    site.edit("data/events.yaml", "it: Webinar", "it: Seminario in rete")
+    _, log = site.rebuild()
+    assert "per-le-aziende/index.html is rendered again" in log
+    assert differences(site.output, site.build_from_scratch()) == []
+
+
+def test_a_method_called_with_texts_and_numbers_is_recorded_with_them():
+    class Schedule:
+        def next(self, count):
+            return list(range(count))
+
+        def pick(self, name, count):
+            return [name] * count
+
+        def among(self, events):
+            return events
+
+    schedule = Schedule()
+    with tracing.recording() as reads:
+        events = tracing.Parts("EVENTS", schedule)
+        assert events.next(2) == [0, 1]
+        assert events.pick("a", 1) == ["a"]
+    assert reads == {("EVENTS", ".next", "(2,)"), ("EVENTS", ".pick", "('a', 1)")}
+    for path in reads:
+        assert tracing.lookup({"EVENTS": schedule}, path) == getattr(schedule, path[1][1:])(
+            *eval(path[2])
+        )
+    with tracing.recording() as reads:
+        tracing.Parts("EVENTS", schedule).among([1])
+    assert reads == {"EVENTS"}  # called with a list: the whole value counts
 
 
 def test_one_language_at_a_time_and_a_damaged_record(tmp_path):

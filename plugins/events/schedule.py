@@ -77,3 +77,7 @@ class Schedule:
 
     def for_audience(self, events, audience):
         return [e for e in events if audience in e.audience]
+
+    def next_for(self, audience, count):
+        """The next events for an audience that will take place (not cancelled ones)."""
+        return [e for e in self.next(len(self.upcoming)) if audience in e.audience][:count]

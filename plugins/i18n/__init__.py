@@ -13,6 +13,7 @@ import os
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
+from operator import attrgetter
 
 from jinja2 import BytecodeCache, FileSystemBytecodeCache, pass_context
 from pelican import signals
@@ -403,7 +404,9 @@ def choose_versions(generator, originals_attr, translations_attr, order_setting)
     originals = getattr(generator, originals_attr)
     translations = getattr(generator, translations_attr)
     groups = defaultdict(dict)
-    for item in originals + translations:
+    # In the order of their files, whatever order they were read in: the
+    # groups, and the pages listing them, come out the same on every build.
+    for item in sorted(originals + translations, key=attrgetter("source_path")):
         groups[item.translation_key].setdefault(item.lang, item)
     written = []
     for group in groups.values():

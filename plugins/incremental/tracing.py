@@ -4,12 +4,13 @@ Jinja resolves every name a template uses through its Context; the context
 class here notes each one. A read is a name (``"SITEURL"``) or a path:
 ``("DATA", ".project")`` for an attribute, ``("I18N_GROUPS", "[pagine/x")``
 for an item, ``("DATA", "?")`` for whether it is true and
-``("articles_page", ".has_next", "()")`` for what a method returns, of a
-value listed in FINE_GRAINED, which every page reads a small
+``("articles_page", ".has_next", "()")`` or ``("EVENTS", ".next", "(3,)")``
+for what a method returns, of a value listed in FINE_GRAINED, which every page reads a small
 part of (the footer shows the project's contact, the menu a few pages, the
 events' filters which territories have events).
 """
 
+import ast
 import inspect
 from contextlib import contextmanager
 
@@ -122,8 +123,9 @@ class Parts:
 
 
 class _Method:
-    """A method of a FINE_GRAINED value: what it returns when called without
-    arguments is recorded; called with some, the whole value counts."""
+    """A method of a FINE_GRAINED value: what it returns is recorded, called
+    without arguments or with texts and numbers only (``EVENTS.next(3)``);
+    called with anything else, the whole value counts."""
 
     __slots__ = ("_attr", "_method", "_parts")
 
@@ -131,11 +133,15 @@ class _Method:
         self._parts, self._attr, self._method = parts, attr, method
 
     def __call__(self, *args, **kwargs):
-        if args or kwargs:
+        if kwargs or not all(type(arg) in _LITERALS for arg in args):
             self._parts._whole()
-        else:
-            note((self._parts._name, "." + self._attr, "()"))
+        else:  # "()", or the arguments as a literal, "(3,)": see lookup
+            note((self._parts._name, "." + self._attr, repr(args) if args else "()"))
         return self._method(*args, **kwargs)
+
+
+# Arguments a call is recorded with: written and read back as Python literals.
+_LITERALS = frozenset({str, int, float, bool, type(None)})
 
 
 def lookup(context, path):
@@ -151,6 +157,9 @@ def lookup(context, path):
             continue
         if step == "()":
             value = value()
+            continue
+        if step[0] == "(":
+            value = value(*ast.literal_eval(step))
             continue
         try:
             value = getattr(value, step[1:]) if step[0] == "." else value[step[1:]]
