@@ -334,3 +334,18 @@ def test_nothing_is_told_when_a_file_is_dated_after_the_notes(tmp_path, monkeypa
         assert build.unproduced_until is None
     finally:
         build.release()
+
+
+def test_nothing_is_told_on_windows(tmp_path, monkeypatch):
+    """There st_ctime is when a file was made: a touched file keeps it."""
+    staged = tmp_path / "output.staging"
+    staged.mkdir()
+    (staged / "page.html").write_text("page")
+    build = Staging(str(tmp_path / "output"))
+    monkeypatch.setattr(staging.os, "name", "nt")
+    try:
+        assert build.notes_taken() is not None
+        assert build.unproduced_until is None
+    finally:
+        monkeypatch.undo()
+        build.release()

@@ -93,7 +93,9 @@ class Staging:
         try:
             notes = _file_notes(self.path)
             newest = _wait_for_the_clock(notes)
-            if newest <= time.time_ns():  # else a file is dated in the future
+            # Not on Windows, where st_ctime is when a file was made, not
+            # last changed; nor when a file is dated in the future.
+            if os.name != "nt" and newest <= time.time_ns():
                 self.unproduced_until = newest
             self._before = notes
         except BaseException as error:  # noqa: BLE001 - raised where the notes are needed
