@@ -11,6 +11,7 @@ from playwright.sync_api import sync_playwright
 from search import (
     CONTENT_NAMED,
     ROOT_SELECTOR,
+    SURVEYED_HERE,
     Bundle,
     LanguageIndex,
     RunBudget,
@@ -320,8 +321,12 @@ def test_a_bundle_made_over_an_older_one_is_what_pagefind_makes_afresh(tmp_path,
         assert len(tree(site.output / "en" / "pagefind-news" / "fragment")) == 9
 
 
-def test_a_deleted_article_is_not_found_by_the_search(tmp_path):
-    site = EnglishNews(tmp_path, count=4, builds=2)
+@pytest.mark.parametrize("pages_at_once", [None, 4])
+def test_a_deleted_article_is_not_found_by_the_search(tmp_path, pages_at_once):
+    """Made by the language's own process, or (more than half
+    SEARCH_PAGES_AT_ONCE pages) at the end of the build."""
+    extra = None if pages_at_once is None else {"SEARCH_PAGES_AT_ONCE": pages_at_once}
+    site = EnglishNews(tmp_path, count=4, builds=2, extra=extra)
     output = site.output
     os.remove(site.articles[0])
     result = site.build()
@@ -494,6 +499,9 @@ def test_a_page_written_in_the_news_folder_after_the_articles_is_indexed(tmp_pat
             assert entry["languages"][lang]["page_count"] == len(pages), (build, lang)
             bundle = "/".join([*prefix, "pagefind-news"])
             assert_made_afresh(output, bundle, (news,), tmp_path / f"afresh{build}{lang}")
+    # Each language's process surveyed and made its own bundles.
+    surveyed = (tmp_path / "output.cache").glob(f"*/*/{SURVEYED_HERE}")
+    assert sorted(path.parent.parent.name for path in surveyed) == ["en", "it"]
 
 
 def test_runs_at_once_across_the_processes_stay_within_the_budget():

@@ -98,7 +98,6 @@ def cache_fingerprint(settings):
 def own_extensions_digest(names):
     """The code of the Markdown extensions that are the project's own modules
     (plugins/typography): parsed files are kept made with it."""
-    installed = tuple(os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix))
     paths = []
     for name in sorted(name for name in names if isinstance(name, str)):
         try:
@@ -106,7 +105,7 @@ def own_extensions_digest(names):
         except (ImportError, ValueError):  # Markdown says which when it loads them
             continue
         origin = spec and spec.origin
-        if origin and origin.endswith(".py") and not os.path.realpath(origin).startswith(installed):
+        if origin and origin.endswith(".py") and not kept.installed_library(origin):
             paths.append(origin)
     return kept.source_digest(*paths)
 

@@ -143,12 +143,7 @@ class Staging:
             emptied.add(os.path.dirname(path))
         # Deepest first, so that a folder's own folders are gone before it.
         for folder in sorted(emptied, key=len, reverse=True):
-            while folder.startswith(self.path + os.sep):
-                try:
-                    os.rmdir(folder)
-                except OSError:  # not empty: nor are the folders above it
-                    break
-                folder = os.path.dirname(folder)
+            _remove_if_empty(folder, self.path)
 
     def publish(self):
         """Swap the staging folder in place of the output folder.
@@ -437,8 +432,13 @@ def remove_unproduced(path, top):
     and the folders it leaves empty, up to ``top`` (the staging folder)."""
     with contextlib.suppress(FileNotFoundError):
         os.remove(path)
-    folder = os.path.dirname(path)
-    while folder.startswith(os.path.normpath(top) + os.sep):
+    _remove_if_empty(os.path.dirname(path), top)
+
+
+def _remove_if_empty(folder, top):
+    """Remove ``folder`` and the folders above it, up to ``top``, while empty."""
+    top = os.path.normpath(top) + os.sep
+    while folder.startswith(top):
         try:
             os.rmdir(folder)
         except OSError:  # not empty: nor are the folders above it

@@ -209,14 +209,11 @@ def project_files(settings):
     extension, when a file is parsed) would otherwise make a rebuild that
     parses nothing look like another build.
     """
-    installed = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     files = set()
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
-        if path and path.endswith(".py"):
-            real = os.path.realpath(path)
-            if not any(real.startswith(prefix + os.sep) for prefix in installed):
-                files.add(real)
+        if path and path.endswith(".py") and not kept.installed_library(path):
+            files.add(os.path.realpath(path))
     for plugins in settings.get("PLUGIN_PATHS") or ():
         for folder, _, names in os.walk(plugins):
             files.update(

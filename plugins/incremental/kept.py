@@ -9,6 +9,7 @@ import functools
 import hashlib
 import os
 import pickle
+import sys
 
 # What reading a damaged or foreign pickle may raise (a class or module
 # since renamed: AttributeError, ImportError; a truncated or bit-flipped
@@ -76,3 +77,14 @@ def file_status(path):
     except OSError:
         return None
     return stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+def installed_library(path):
+    """Whether a module file belongs to an installed library, not to the project."""
+    real = os.path.realpath(path)
+    return any(real.startswith(prefix + os.sep) for prefix in _installed_prefixes())
+
+
+@functools.cache
+def _installed_prefixes():
+    return {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}

@@ -7,9 +7,9 @@ it replaces the output folder. Only the text inside ``data-pagefind-body``
 Each language gets its own bundles, in its own folder: the news in one
 (``pagefind-news/``), every other page in another (``pagefind/``), and the
 search page merges them. Pagefind holds everything it indexes in memory at
-once; split this way, and run one after the other, no run holds more than a
-part of one language, so the build's memory stays bounded as the news grow
-(docs/performance.md).
+once; split this way, with a bound on the pages indexed at once
+(``SEARCH_PAGES_AT_ONCE``), no run holds more than a part of one language,
+so the build's memory stays bounded as the news grow (docs/performance.md).
 
 Each language's process makes its own bundles as soon as their pages are
 written (LanguageIndex): the news once the articles are, beside the pages
@@ -222,6 +222,11 @@ def _the_rest(site, prefix, news, settings):
     )
 
 
+def cores():
+    """How many Pagefind runs may work side by side: the cores this build may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+
+
 def in_turns(surveys, processes, pages_at_once):
     """The runs to make side by side, turn after turn.
 
@@ -359,7 +364,7 @@ def build_index(pelican, output_path):
             if not settled(survey, output_path, published):
                 stale.append(survey)
     surveys.keep()
-    processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    processes = cores()
     pages_at_once = settings.get("SEARCH_PAGES_AT_ONCE", PAGES_AT_ONCE)
     for turn in in_turns(stale, processes, pages_at_once):
         run_pagefind(output_path, turn)
@@ -599,9 +604,8 @@ def start_run(pelican):
         return
     indexed_by_languages.clear()
     _languages.clear()
-    processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     pages_at_once = pelican.settings.get("SEARCH_PAGES_AT_ONCE", PAGES_AT_ONCE)
-    budget = RunBudget(processes, pages_at_once)
+    budget = RunBudget(cores(), pages_at_once)
 
 
 def _language_index(settings, site):
