@@ -99,7 +99,7 @@ EDITS = [
             "content/notizie/2026-11-13-extra-3.it.md", "Text 3 in it.", "Text 3, edited."
         ),
         "notizie/extra-3-it/index.html",
-        "'article'",
+        "('article', '.content')",
         (),
     ),
     (
@@ -108,21 +108,21 @@ EDITS = [
             "content/notizie/2026-11-25-extra-15.en.md", "Title: Extra 15 (en)", "Title: Fifteen"
         ),
         "en/news/index.html",
-        "('articles_page', '.object_list')",
+        "('article', '.title')",
         (),
     ),
     (
         "a news article added",
         lambda site: add_news(site.content, 20),
         "notizie/index.html",
-        "('articles_page', '.object_list')",
+        "('articles', '#0', '.title')",
         (),
     ),
     (
         "a news article deleted",
         lambda site: os.remove(os.path.join(site.content, "notizie", "2026-11-12-extra-2.en.md")),
         "en/news/extra-2-en/index.html",
-        "('articles_page', '.object_list')",
+        "('articles_page', '.object_list', '#9', '.title')",
         (),
     ),
     (
@@ -144,7 +144,7 @@ EDITS = [
         "a category's name",
         lambda site: site.edit("data/taxonomy.yaml", "it: Il progetto", "it: Progetto"),
         "notizie/extra-8-it/index.html",
-        "'article'",
+        "('article', '.category')",
         (),
     ),
     (
@@ -315,6 +315,125 @@ def test_an_event_edit_leaves_the_companies_page_alone_unless_it_shows_it(tmp_pa
     _, log = site.rebuild()
     assert "per-le-aziende/index.html is rendered again" in log
     assert differences(site.output, site.build_from_scratch()) == []
+
+
+def test_an_article_edit_leaves_its_translation_and_the_lists_alone(tmp_path):
+    """Pages read articles attribute by attribute: editing an article's text
+    (its summary given apart) renders its own page again and nothing else,
+    not its translation's page, which links to it, nor the lists showing it."""
+    site = Site(tmp_path)
+    article = "content/notizie/2026-11-13-extra-3.it.md"
+    site.edit(article, "Category: progetto\n", "Category: progetto\nSummary: Tre.\n")
+    site.build()
+    site.rebuild()
+    site.edit(article, "Text 3 in it.", "Text 3, edited.")
+    counts, log = site.rebuild()
+    rendered = set(re.findall(r"(\S*index\.html) is rendered again", log))
+    assert rendered == {"notizie/extra-3-it/index.html"}, log[-3000:]
+    assert counts["en"][0] == 0
+    assert differences(site.output, site.build_from_scratch()) == []
+
+
+def item(title, settings=None, **metadata):
+    from pelican.contents import Article
+    from pelican.settings import DEFAULT_CONFIG
+
+    settings = settings or {**DEFAULT_CONFIG, "SITEURL": "https://example.org"}
+    return Article(
+        f"<p>{title}</p>",
+        metadata={"title": title, **metadata},
+        settings=settings,
+        source_path=f"/content/{title}.md",
+    )
+
+
+def render_traced(source, context, **globals_):
+    from jinja2 import Environment
+
+    environment = Environment()
+    environment.context_class = tracing.TracingContext
+    environment.globals.update(globals_)
+    with tracing.recording(page=context) as reads:
+        html = environment.from_string(source).render(context)
+    return html, reads
+
+
+def test_articles_and_lists_of_them_are_recorded_part_by_part():
+    first, second, third = item("Uno"), item("Due"), item("Tre")
+    context = {"article": first, "articles": [first, second, third]}
+    html, reads = render_traced(
+        "{{ article.title }}|{% if article.modified %}new{% endif %}"
+        "|{% for a in articles[:2] %}{{ a.title }} {% endfor %}|{{ articles|length }}"
+        "|{{ articles[-1].title }}",
+        context,
+    )
+    assert html == "Uno||Uno Due |3|Tre"
+    assert reads == {
+        ("article", ".title"),
+        ("article", ".modified"),  # not there: the page changes once it is
+        ("article", "[modified"),  # where Jinja looks next
+        ("articles", "#len"),
+        ("articles", "#0", ".title"),
+        ("articles", "#1", ".title"),
+        ("articles", "#2", ".title"),
+    }
+    before = {read: tracing.lookup(context, read) for read in reads}
+    assert before[("articles", "#2", ".title")] == "Tre"
+    assert before[("article", ".modified")] is tracing.MISSING
+    first.modified = "2026-11-30"
+    context["articles"] = [first, third]
+    after = {read: tracing.lookup(context, read) for read in reads}
+    assert {read for read in reads if after[read] != before[read]} == {
+        ("article", ".modified"),
+        ("articles", "#len"),
+        ("articles", "#1", ".title"),
+        ("articles", "#2", ".title"),  # none now
+    }
+
+
+def test_every_read_of_a_plan_is_looked_up_as_on_its_own():
+    """tracing.plan, which the digest of a page's reads goes by, finds what
+    tracing.lookup finds for each read, path by path."""
+    articles = [item("Uno"), item("Due", tags=[]), item("Tre")]
+    context = {"articles": articles, "article": articles[1], "LANG": "it"}
+    reads = (
+        "LANG",
+        "missing",
+        ("article", ".tags"),
+        ("article", ".title"),
+        ("articles", "#0", ".title"),
+        ("articles", "#0", ".url"),
+        ("articles", "#5", ".title"),
+        ("articles", "#len"),
+        ("articles", "?"),
+    )
+    values = []
+    for parent, kind, arg, read in tracing.plan(reads):
+        if parent >= 0:
+            values.append(tracing.take(values[parent], kind, arg))
+        else:
+            values.append(context.get(arg, tracing.MISSING))
+        if read is not None:
+            assert values[-1] == tracing.lookup(context, read), read
+    assert sum(read is not None for *_, read in tracing.plan(reads)) == len(reads)
+
+
+def test_a_derived_value_is_recorded_as_what_it_returns():
+    """alternates(), canonical()…: recorded as their result, worked out from
+    the page's context as the page was given it (not what templates set)."""
+
+    def where(context):
+        return context["article"].title + context.get("suffix", "")
+
+    context = {"article": item("Uno")}
+    html, reads = render_traced(
+        "{% set suffix = '!' %}{{ where() }}", context, where=tracing.derived("where", where)
+    )
+    assert html == "Uno"
+    assert reads == {"where", ("=where", "()")}  # the function, and what it gave
+    assert tracing.lookup(context, ("=where", "()")) == "Uno"
+    assert tracing.lookup({"article": item("Due")}, ("=where", "()")) == "Due"
+    assert tracing.lookup({}, ("=where", "()")) is tracing.MISSING  # it failed
 
 
 def test_a_method_called_with_texts_and_numbers_is_recorded_with_them():

@@ -248,12 +248,13 @@ def install_language(generator):
         # Jinja makes each macro module once per language rather than once
         # per page (and the garbage of it): what they need is here.
         **{name: settings[name] for name in SITE_WIDE_SETTINGS},
-        alternates=pass_context(refs.alternates),
-        canonical=pass_context(refs.canonical),
-        is_fallback=pass_context(refs.is_fallback),
-        indexable=pass_context(refs.indexable),
+        # What a page is and where: recorded as what they return (incremental)
+        alternates=tracing.derived("alternates", refs.alternates),
+        canonical=tracing.derived("canonical", refs.canonical),
+        is_fallback=tracing.derived("is_fallback", refs.is_fallback),
+        indexable=tracing.derived("indexable", refs.indexable),
+        current_url=tracing.derived("current_url", current_url),
         url=url,
-        current_url=current_url,
         content=content,
     )
 
@@ -514,7 +515,6 @@ def menu_position(ctx, setting, this_url):
     return hrefs.index(this_url) if this_url in hrefs else -1
 
 
-@pass_context
 def current_url(ctx):
     return refs.absolute(refs.ref_path(refs.identify(ctx), ctx["DEFAULT_LANG"], ctx), ctx)
 

@@ -42,6 +42,7 @@ class _Missing:
 MISSING = _Missing()
 
 _ATOMS = (str, int, float, bool, type(None), bytes, decimal.Decimal, complex)
+_ATOM_TYPES = frozenset(_ATOMS)  # exactly these: a subclass (Markup) is named in its digest
 _DATES = (datetime.date, datetime.time, datetime.timedelta)
 
 
@@ -82,12 +83,12 @@ class Digests:
         self._shallow_memo = {}  # the same, items counted by their source only
         self._items = {}  # id -> (item, digest of its own parts, items it points to)
         self._items_full = {}  # id -> (item, digest with the items it points to)
-        self._roots = {}  # id -> (value, digest): what pages read, most of it shared
+        self.roots = {}  # id -> (value, digest): what pages read, most of it shared
         self._terms = {}  # _term_key -> (settings, digest)
 
     def of(self, value):
         """The digest of a value, the pages and articles it reaches included."""
-        hit = self._roots.get(id(value))
+        hit = self.roots.get(id(value))
         if hit is not None and hit[0] is value:
             return hit[1]
         if isinstance(value, _ATOMS):
@@ -96,7 +97,7 @@ class Digests:
                 return digest  # a page's own (its JSON-LD...): not kept for others
         else:
             digest = self._node(value, {}, shallow=False)[0]
-        self._roots[id(value)] = (value, digest)
+        self.roots[id(value)] = (value, digest)
         return digest
 
     def _full(self, item):
@@ -152,6 +153,12 @@ class Digests:
         """
         if isinstance(value, _ATOMS):
             return _atom(value), _NONE, ()
+        kind = type(value)
+        if (kind is tuple or kind is list) and all(type(part) in _ATOM_TYPES for part in value):
+            # What the general way below makes of it, sooner: most lists
+            # pages read are a few texts ((language, address) pairs…).
+            label = f"{kind.__name__}:{len(value)}".encode()
+            return _hash(label + b"".join(map(_atom_bytes, value))), _NONE, ()
         if isinstance(value, _DATES):
             tz = getattr(value, "tzinfo", None)
             return _hash(f"{type(value).__name__}:{value.isoformat()}:{tz!s}".encode()), _NONE, ()
