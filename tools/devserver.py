@@ -3,15 +3,16 @@
     python tools/devserver.py --port 8000
 
 Watches content/, data/, theme/, plugins/ and the settings file (Pelican's
-own autoreload does not watch data/). Each rebuild is a fresh `pelican` run,
-so a mistake is reported and the previous build stays online until fixed.
+own autoreload does not watch data/). Each rebuild is a `pelican` run of its
+own, so a mistake is reported and the previous build stays online until
+fixed. The runs start warm (warm_build.py): Pelican and the plugins are
+imported once, not at every rebuild.
 """
 
 import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 
@@ -19,22 +20,20 @@ import watchfiles
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from warm_build import WarmBuilder
+
 from serve import make_server, newsletter_service
 
 WATCHED = ["content", "data", "theme", "plugins"]
 
 
-def build(settings, output, endpoint=None):
-    pelican = os.path.join(os.path.dirname(sys.executable), "pelican")
-    command = [pelican, "content", "-o", output, "-s", settings]
+def build(builder, output, endpoint=None):
+    arguments = ["content", "-o", output, "-s", builder.settings]
     if endpoint:  # the form posts to the service started beside the site
-        command += ["-e", f"NEWSLETTER_ENDPOINT={json.dumps(endpoint)}"]
-    result = subprocess.run(command, check=False)
-    print(
-        "Rebuilt." if result.returncode == 0 else "Build stopped: see the problems above.",
-        flush=True,
-    )
-    return result.returncode
+        arguments += ["-e", f"NEWSLETTER_ENDPOINT={json.dumps(endpoint)}"]
+    status = builder.build(arguments)
+    print("Rebuilt." if status == 0 else "Build stopped: see the problems above.", flush=True)
+    return status
 
 
 def main(argv=None):
@@ -51,7 +50,8 @@ def main(argv=None):
     endpoint = None
     if args.newsletter_port:
         endpoint = f"http://{args.host}:{args.newsletter_port}/subscribe"
-    build(args.settings, args.output, endpoint)
+    builder = WarmBuilder(args.settings)
+    build(builder, args.output, endpoint)
     os.makedirs(args.output, exist_ok=True)
     server = make_server(args.host, args.port, args.output)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -69,11 +69,12 @@ def main(argv=None):
             for changes in watchfiles.watch(*paths, watch_filter=watchfiles.DefaultFilter()):
                 names = sorted({os.path.relpath(path) for _, path in changes})
                 print(f"Changed: {', '.join(names)}", flush=True)
-                build(args.settings, args.output, endpoint)
+                build(builder, args.output, endpoint)
     except KeyboardInterrupt:
         pass
     finally:
         server.shutdown()
+        builder.close()
 
 
 if __name__ == "__main__":
