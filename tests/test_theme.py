@@ -109,6 +109,20 @@ def test_every_interface_string_is_translated_into_italian():
     assert untranslated == []
 
 
+def test_no_template_shows_a_date_formatted_by_the_system_locale():
+    """Pelican's locale_date and locale_modified follow the machine's locale
+    (and are left empty, DEFAULT_DATE_FORMAT): dates go through the Babel
+    filters (`m.date`, `|date`)."""
+    shown = []
+    for folder, _, names in os.walk(os.path.join(THEME, "templates")):
+        for name in names:
+            with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                text = handle.read()
+            if "locale_date" in text or "locale_modified" in text or "strftime" in text:
+                shown.append(name)
+    assert shown == []
+
+
 def test_style_sheets_respect_reduced_motion_and_print():
     with open(os.path.join(THEME, "static", "css", "base.css"), encoding="utf-8") as handle:
         base = handle.read()
