@@ -205,6 +205,68 @@ def test_each_article_is_parsed_once_by_the_process_of_its_language(tmp_path):
     for page in ("en/news/extra-2-en/index.html",):
         assert "A sentence added by the editor." in (output / page).read_text(encoding="utf-8")
 
+    # Only an Italian file changed: the Italian process has nothing to take
+    # from the English one and sends what it parsed without waiting for it.
+    edited = add_news(content, 3, langs=("it",))["it"]
+    with open(edited, "a", encoding="utf-8") as handle:
+        handle.write("\nUna frase aggiunta.\n")
+    result = run_pelican(output, content=content, data=data, extra=extra, env=env)
+    assert result.returncode == 0, result.stderr
+    assert [title for _, title in parses_logged(log)] == ["Extra 3 (it)"]
+    assert "Una frase aggiunta." in (output / "notizie/extra-3-it/index.html").read_text("utf-8")
+
+    # The English process lost its cache and parses every article again; the
+    # Italian one, whose cache holds them, does not wait for what it sends:
+    # that batch, larger than a pipe takes at once, is read on the side.
+    shutil.rmtree(f"{output}.cache/en")
+    result = run_pelican(output, content=content, data=data, extra=extra, env=env)
+    assert result.returncode == 0, result.stderr
+    parsed = [(pid, title) for pid, title in parses_logged(log) if title in article_titles]
+    assert collections.Counter(title for _, title in parsed) == dict.fromkeys(article_titles, 1)
+    assert len({pid for pid, _ in parsed}) == 1
+    page = output / "en" / "news" / "extra-4-it" / "index.html"
+    assert "Text 4 in it." in page.read_text(encoding="utf-8")
+
+
+def test_the_default_language_takes_no_batch_it_does_not_need(monkeypatch):
+    """With nothing to take from the other language's process, the default
+    language's sends its own parsed files and goes on at once; what the
+    other sends, however large, is read on the side, before the go."""
+    import multiprocessing
+    import threading
+
+    from i18n import build, reading
+
+    monkeypatch.setattr(reading, "files_to_parse", lambda generator, every_language: {})
+    monkeypatch.setattr(reading, "parse_own_files", lambda generator, paths: b"own")
+    ours, theirs = multiprocessing.Pipe()
+    got, went_on = [], threading.Event()
+
+    def other_language():
+        went_on.wait(timeout=15)  # sends only once the default language went on
+        theirs.send_bytes(b"x" * 1_000_000)  # far more than a pipe holds at once
+        got.append(theirs.recv())
+        got.append(theirs.recv())
+
+    other = threading.Thread(target=other_language, daemon=True)
+    other.start()
+    workers = build.Workers()
+    workers.running = [("en", None, ours)]
+    generator = type("Generator", (), {"settings": {"DEFAULT_LANG": "it"}})()
+
+    def default_language():
+        workers.exchange_parsed(generator)
+        went_on.set()
+
+    default = threading.Thread(target=default_language, daemon=True)
+    default.start()
+    default.join(timeout=10)
+    assert went_on.is_set(), "it waited for the other language's batch"
+    workers.release(None)
+    other.join(timeout=30)
+    assert not other.is_alive()
+    assert got == [[b"own"], (build.GO, None)]
+
 
 def test_the_previous_output_becomes_the_next_staging_folder(tmp_path):
     output = tmp_path / "output"

@@ -349,3 +349,17 @@ def test_nothing_is_told_on_windows(tmp_path, monkeypatch):
     finally:
         monkeypatch.undo()
         build.release()
+
+
+def test_the_notes_taken_by_a_process_of_their_own_are_those_taken_here(tmp_path, monkeypatch):
+    from i18n import notes
+
+    for name in ("index.html", "news/a/index.html", "news/b/index.html", "search/x.pf"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name)
+    here = notes.file_notes(str(tmp_path))
+    assert len(here) == 4
+    assert notes.file_notes_elsewhere(str(tmp_path)) == here
+    # No process to run: taken here instead.
+    monkeypatch.setattr(notes.sys, "executable", str(tmp_path / "no-python"))
+    assert notes.file_notes_elsewhere(str(tmp_path)) == here

@@ -23,12 +23,14 @@ file is unchanged, so the fingerprint names the settings and versions that
 shape how files are read: change one and the next build starts afresh.
 """
 
+import contextlib
 import hashlib
 import importlib.util
 import multiprocessing
 import os
 import shutil
 import sys
+import threading
 import traceback
 
 import markdown
@@ -140,6 +142,15 @@ def subsite_settings(settings, lang, output_path):
     return sub
 
 
+# What exchange_parsed sends without waiting: a pipe takes 64 KB at once.
+QUICK_BATCH = 16 * 1024
+
+
+def _read_and_leave(connection):
+    with contextlib.suppress(EOFError, OSError):  # that process stopped: finish() says so
+        connection.recv_bytes()
+
+
 def can_fork():
     return "fork" in multiprocessing.get_all_start_methods()
 
@@ -149,6 +160,7 @@ class Workers:
 
     def __init__(self):
         self.running = []  # (lang, process, connection)
+        self.unread = None  # the thread reading what exchange_parsed leaves
 
     def start(self, settings, output_path):
         context = multiprocessing.get_context("fork")
@@ -169,9 +181,23 @@ class Workers:
 
         Each other language's process sends its files first and then waits
         for the others', so no two processes wait on each other.
+
+        With one other language whose files this process's cache holds as
+        they are (a rebuild), this one has nothing to wait for: it sends
+        what it parsed (a few files, which the pipe takes at once) and goes
+        on reading, while that process starts; what it sends back is read
+        on the side and left (``unread``).
         """
         own_lang = generator.settings["DEFAULT_LANG"]
-        batches = {own_lang: reading.parse_own_files(generator)}
+        stale = reading.files_to_parse(generator, every_language=len(self.running) == 1)
+        own = reading.parse_own_files(generator, stale.pop(own_lang, []))
+        if len(self.running) == 1 and not stale and len(own) <= QUICK_BATCH:
+            connection = self.running[0][2]
+            connection.send([own])
+            self.unread = threading.Thread(target=_read_and_leave, args=(connection,))
+            self.unread.start()
+            return
+        batches = {own_lang: own}
         for lang, _, connection in self.running:
             try:
                 batches[lang] = connection.recv_bytes()
@@ -189,11 +215,18 @@ class Workers:
     def release(self, unproduced_until):
         """The default language's checks passed: the others may write (and
         tell the files this build produces by staging.unproduced_until)."""
+        self.read_what_was_left()
         for _, _, connection in self.running:
             connection.send((GO, unproduced_until))
 
+    def read_what_was_left(self):
+        if self.unread is not None:
+            self.unread.join()
+            self.unread = None
+
     def finish(self):
         """Wait for every other language; their results, or LanguageBuildError."""
+        self.read_what_was_left()
         results, failed = [], []
         for lang, process, connection in self.running:
             try:

@@ -190,34 +190,43 @@ def owner(path, settings):
     return lang if lang in settings["LANGUAGES"] else settings["SITE_DEFAULT_LANG"]
 
 
-def files_to_parse(generator):
-    """This language's article files that Pelican's cache does not already hold."""
+def files_to_parse(generator, every_language=False):
+    """{language: [path]}: the article files Pelican's cache does not already
+    hold, by the language whose process parses them; only this language's
+    unless ``every_language``."""
     settings = generator.settings
     lang = settings["DEFAULT_LANG"]
     readers = generator.readers
-    paths = []
+    paths = {}
     for relative in sorted(
         generator.get_files(settings["ARTICLE_PATHS"], exclude=settings["ARTICLE_EXCLUDES"])
     ):
         path = os.path.abspath(os.path.join(generator.path, relative))
         reader = readers.readers.get(os.path.splitext(path)[1][1:])
-        if not isinstance(reader, ExchangedMarkdownReader) or owner(path, settings) != lang:
+        parsed_by = owner(path, settings)
+        if not isinstance(reader, ExchangedMarkdownReader):
+            continue
+        if parsed_by != lang and not every_language:
             continue
         if readers.get_cached_data(path, None) is None:
-            paths.append(path)
+            paths.setdefault(parsed_by, []).append(path)
     return paths
 
 
-def parse_own_files(generator):
-    """Parse this language's files, keep them for this run, and pack them for the others.
+def parse_own_files(generator, paths=None):
+    """Parse this language's files (``paths``, by default those
+    files_to_parse finds), keep them for this run, and pack them for the
+    others.
 
     Files that fail to parse are left out: Pelican reads them again and
     reports the error.
     """
     readers = generator.readers.readers
     stamps = getattr(generator.readers, "i18n_stamps", {})
+    if paths is None:
+        paths = files_to_parse(generator).get(generator.settings["DEFAULT_LANG"], [])
     parsed = {}
-    for path in files_to_parse(generator):  # stamped there, before parsing
+    for path in paths:  # stamped by files_to_parse, before parsing
         try:
             parsed[path] = readers[os.path.splitext(path)[1][1:]].read(path)
         except Exception:  # noqa: BLE001 - reported when Pelican reads it
