@@ -158,3 +158,18 @@ def test_changing_the_projects_own_markdown_extension_parses_files_again(tmp_pat
         "typography"
         in read_settings(os.path.join(ROOT, "pelicanconf.py"))["MARKDOWN"]["extension_configs"]
     )
+
+
+def test_tags_and_categories_travel_without_the_settings_they_hold(settings):
+    """In the exchange between languages and in the kept content cache, a
+    term takes the receiving run's settings, whichever settings it held."""
+    from pelican.urlwrappers import Category, Tag
+
+    older = {**settings, "DATA": "the site's data, kept by an older cache"}
+    sent = {"tags": [Tag("Aziende", older)], "category": Category("progetto", settings)}
+    data = reading.pack(sent, settings)
+    assert b"kept by an older cache" not in data
+    received = reading.unpack(data, settings)
+    assert received["tags"][0].settings is settings
+    assert received["category"].settings is settings
+    assert [received["tags"][0].name, received["category"].slug] == ["Aziende", "progetto"]

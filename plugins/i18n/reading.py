@@ -15,7 +15,10 @@ they always were. Files unchanged since the last build are not parsed at
 all: Pelican's reader cache has them (CACHE_CONTENT in pelicanconf.py).
 """
 
+import contextlib
+import copyreg
 import io
+import logging
 import os
 import pickle
 import re
@@ -24,9 +27,13 @@ import time
 from markdown import Markdown
 from markdown.preprocessors import Preprocessor
 from pelican.readers import MarkdownReader
+from pelican.urlwrappers import URLWrapper
 from pelican.utils import SafeDatetime, pelican_open
 
-from incremental.kept import file_status
+from incremental import kept
+from incremental.kept import RECENT_NS, file_status
+
+logger = logging.getLogger(__name__)
 
 # Parsed files received from the other languages' processes, and the stamps
 # those took before parsing them, by absolute path; emptied at the start of
@@ -100,27 +107,83 @@ def use_exchanged_reader(readers):
     for extension in MarkdownReader.file_extensions:
         if readers.reader_classes.get(extension) is MarkdownReader:
             readers.reader_classes[extension] = ExchangedMarkdownReader
+    _keep_the_cache_apart_from_the_settings(readers)
     _save_cache_only_when_changed(readers)
     _stamp_files_by_status(readers)
 
 
+CACHE_APART = ".without-settings"  # beside Pelican's own cache file
+
+
+def _keep_the_cache_apart_from_the_settings(readers):
+    """Pelican pickles its reader cache whole, with the settings that every
+    tag and category holds: the site's data went into each language's
+    cache (10,000 records at the benchmark's size, unpickled at every build,
+    a third of the cache's reading time). The cache is kept in a file of its
+    own instead, the settings left out as for the exchange between
+    languages (pack, unpack): this run's tags and categories get this run's
+    settings. Pelican's own file is no longer written, and removed.
+
+    It is read when first asked (Pelican sets its cache up after this
+    signal), after the languages' processes have started.
+    """
+    settings = readers.settings
+    cached, loaded = readers.get_cached_data, []
+
+    def load():
+        loaded.append(True)
+        if not (readers._cache_data_policy and settings.get("LOAD_CONTENT_CACHE")):
+            return
+        try:
+            with open(readers._cache_path + CACHE_APART, "rb") as handle:
+                found = _Unpickler(handle, settings).load()
+        except kept.UNREADABLE:  # none yet, or damaged: files are parsed again
+            return
+        if isinstance(found, dict):
+            readers._cache = {**readers._cache, **found}
+
+    def get_cached_data(filename, default=None):
+        if not loaded:
+            load()
+        return cached(filename, default)
+
+    def save_cache():
+        if not loaded:
+            load()
+        if not readers._cache_data_policy:
+            return
+        if not readers.i18n_cache_changed and not os.path.exists(readers._cache_path):
+            return  # nothing new, and the cache is already kept apart
+        path = readers._cache_path + CACHE_APART
+        temporary = f"{path}.{os.getpid()}.tmp"
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(temporary, "wb") as handle:
+                _Pickler(handle, settings).dump(readers._cache)
+            os.replace(temporary, path)
+        except (OSError, pickle.PicklingError, TypeError) as error:
+            logger.warning("Could not keep the content cache in %s: %s", path, error)
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
+        with contextlib.suppress(OSError):  # written by an earlier version
+            os.remove(readers._cache_path)
+
+    readers.get_cached_data = get_cached_data
+    readers.save_cache = save_cache
+
+
 def _save_cache_only_when_changed(readers):
     """Pelican writes its whole reader cache again at the end of every run
-    (11 MB at 2,000 articles a language), even when every file came from it."""
-    cache_data, save_cache = readers.cache_data, readers.save_cache
-    changed = False
+    (11 MB at 2,000 articles a language), even when every file came from it:
+    ``i18n_cache_changed`` says whether a file was parsed and cached."""
+    cache_data = readers.cache_data
+    readers.i18n_cache_changed = False
 
     def cache_and_note(path, data):
-        nonlocal changed
-        changed = True
+        readers.i18n_cache_changed = True
         cache_data(path, data)
 
-    def save_if_changed():
-        if changed:
-            save_cache()
-
     readers.cache_data = cache_and_note
-    readers.save_cache = save_if_changed
 
 
 def _stamp_files_by_status(readers):
@@ -161,9 +224,6 @@ def _stamp_now(path, by_content):
     if time.time_ns() - max(modified, changed) < RECENT_NS:
         return ("content", by_content(path))
     return status
-
-
-RECENT_NS = 100_000_000  # longer than any local file system's clock tick
 
 
 def skip_generator_cache(generator):
@@ -238,8 +298,9 @@ def parse_own_files(generator, paths=None):
 
 
 # Metadata holds Pelican objects (tags, categories) that keep the settings of
-# the run that made them, and each language has its own URL settings: they
-# travel without them and take the receiving run's settings on arrival.
+# the run that made them (or a copy, read from an older cache), and each
+# language has its own URL settings: they travel without them and take the
+# receiving run's settings on arrival.
 
 
 class _Pickler(pickle.Pickler):
@@ -249,6 +310,11 @@ class _Pickler(pickle.Pickler):
 
     def persistent_id(self, obj):
         return SETTINGS_ID if obj is self.settings else None
+
+    def reducer_override(self, obj):
+        if isinstance(obj, URLWrapper):  # whatever settings it holds: the run's
+            return copyreg.__newobj__, (type(obj),), {**vars(obj), "settings": self.settings}
+        return NotImplemented
 
 
 class _Unpickler(pickle.Unpickler):

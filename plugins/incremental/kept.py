@@ -10,6 +10,7 @@ import hashlib
 import os
 import pickle
 import sys
+import time
 
 # What reading a damaged or foreign pickle may raise (a class or module
 # since renamed: AttributeError, ImportError; a truncated or bit-flipped
@@ -77,6 +78,20 @@ def file_status(path):
     except OSError:
         return None
     return stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+# Longer than any local file system's clock tick: a file changed this
+# recently could change again within the same tick, its status unmoved.
+RECENT_NS = 100_000_000
+
+
+def settled_status(path):
+    """``file_status(path)``, or None when the file is not there or changed
+    within RECENT_NS: then only its bytes tell whether it changed since."""
+    status = file_status(path)
+    if status is None or time.time_ns() - max(status[2], status[3]) < RECENT_NS:
+        return None
+    return status
 
 
 def installed_library(path):

@@ -64,6 +64,7 @@ def catalog(settings):
     folder = settings.get("MATERIALS_PATH", "materiali")
     dates = files.commit_dates(os.path.abspath(settings["PATH"]), folder)
     zips = files.ZipCache(os.path.join(settings["CACHE_PATH"], "materials"))
+    checksums = files.Checksums(settings["CACHE_PATH"])
     result = {}
     for workshop in data.workshops:
         base = route_path("workshop", site_lang, settings["LANGUAGES"], site_lang, id=workshop.id)
@@ -89,7 +90,7 @@ def catalog(settings):
                     path=base + name,
                     extension=extension,
                     size=os.path.getsize(source),
-                    sha256=files.sha256(source),
+                    sha256=checksums.of(source),
                     updated=material.updated or modified,
                 )
             )
@@ -102,6 +103,7 @@ def catalog(settings):
         zip_size = os.path.getsize(zip_source) if zip_source else 0
         result[workshop.id] = WorkshopDownloads(workshop, published, zip_path, zip_size, zip_source)
     zips.prune()
+    checksums.save()
     return result
 
 

@@ -1,5 +1,6 @@
 """Material files: checksums, dates, published names and reproducible ZIPs."""
 
+import contextlib
 import datetime
 import hashlib
 import os
@@ -7,6 +8,8 @@ import subprocess
 import zipfile
 
 from pelican.utils import slugify
+
+from incremental import kept
 
 # ZIP entries carry this time when a file's own date is unknown; ZIP cannot
 # store dates before 1980.
@@ -19,6 +22,36 @@ def sha256(path):
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+class Checksums:
+    """SHA-256 of the material files, kept between builds: a file whose
+    status (inode, size, modification and change times) is the one it had
+    when hashed is not read again. Any write moves the change time."""
+
+    NAME = "checksums.pickle"
+
+    def __init__(self, folder):
+        self.path = os.path.join(folder, self.NAME)
+        found = kept.read(self.path, kept.source_digest(__file__))
+        self.previous = found if isinstance(found, dict) else {}
+        self.now = {}
+
+    def of(self, path):
+        status = kept.settled_status(path)
+        known = self.previous.get(path)
+        if status is not None and known is not None and known[0] == status:
+            digest = known[1]
+        else:
+            digest = sha256(path)
+        if status is not None:
+            self.now[path] = (status, digest)
+        return digest
+
+    def save(self):
+        if self.now != self.previous:
+            with contextlib.suppress(OSError):  # the next build reads the files again
+                kept.write(self.path, kept.source_digest(__file__), self.now)
 
 
 def commit_dates(content_path, folder):

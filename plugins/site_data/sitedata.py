@@ -305,7 +305,7 @@ class CheckedFiles:
         self.now[stem] = (text, value) if entries is None else (text, value, entries)
 
     def save(self):
-        if self.path is None:
+        if self.path is None or not self.now:  # nothing read again: kept as it is
             return
         with contextlib.suppress(OSError):  # the next build parses the files again
             self._kept.write(self.path, self.key, {**self.previous, **self.now})
