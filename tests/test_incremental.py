@@ -391,6 +391,26 @@ def test_articles_and_lists_of_them_are_recorded_part_by_part():
     }
 
 
+def test_a_list_used_whole_counts_whole():
+    """What cannot be told part by part (membership, printing) reads it all;
+    the last one read from the end counts the length."""
+    first, second = item("Uno"), item("Due")
+    context = {"article": first, "articles": [first, second]}
+    html, reads = render_traced(
+        "{{ (articles|last).title }}|{{ 'yes' if article in articles }}"
+        "|{{ 'same' if article == articles[0] }}",
+        context,
+    )
+    assert html == "Due|yes|same"  # compared as the articles themselves
+    assert reads == {
+        "article",
+        "articles",
+        ("articles", "#len"),
+        ("articles", "#0"),
+        ("articles", "#1", ".title"),
+    }
+
+
 def test_every_read_of_a_plan_is_looked_up_as_on_its_own():
     """tracing.plan, which the digest of a page's reads goes by, finds what
     tracing.lookup finds for each read, path by path."""

@@ -186,6 +186,16 @@ class Parts:
     def __str__(self):
         return str(self._whole())
 
+    # Compared as what it stands for (`{% if item == page %}`, `in`): all of it.
+    def __eq__(self, other):
+        return self._whole() == _unwrapped(other)
+
+    def __ne__(self, other):
+        return self._whole() != _unwrapped(other)
+
+    def __hash__(self):
+        return hash(self._whole())
+
     def get(self, key, default=None):
         try:
             return self[key]
@@ -236,7 +246,7 @@ class PartsList:
         return self._whole()[index]
 
     def __contains__(self, item):
-        return item in self._whole()
+        return _unwrapped(item) in self._whole()
 
     def __getattr__(self, attr):  # a list's own methods (index, count…): all of it
         return getattr(self._whole(), attr)
@@ -247,6 +257,11 @@ class PartsList:
     def _whole(self):
         note(_read(self._path))
         return self._value
+
+
+def _unwrapped(value):
+    """What a Parts or PartsList stands for (read whole), any other value as it is."""
+    return value._whole() if type(value) in (Parts, PartsList) else value
 
 
 class _Method:
