@@ -7,8 +7,10 @@ both languages, 1,000 events, 12 territories, 200 materials) into a
 temporary folder, builds it with the project's settings, and builds plain
 Pelican (no plugins, default theme) on the same pages written as Markdown
 articles. It prints both times, both peak memories and their ratio, then the
-time of a rebuild after editing one event and one article. Everything is
-measured in this one run; nothing is compared with figures from elsewhere.
+time of a rebuild after editing one event and one article: made by the
+`pelican` command, then as `make devserver` makes it, in a process that has
+Pelican and the plugins imported already (tools/warm_build.py). Everything
+is measured in this one run; nothing is compared with figures from elsewhere.
 
 With ``--repeat N`` every build is made N times, the project's and plain
 Pelican's taking turns, and the median time is used: on a shared machine
