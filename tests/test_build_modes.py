@@ -207,29 +207,30 @@ def test_each_article_is_parsed_once_by_the_process_of_its_language(tmp_path):
         encoding="utf-8"
     )
 
+    def edit_and_rebuild(number, lang, sentence):
+        """(titles parsed, the edited page) after a sentence is added to a news article."""
+        with open(add_news(content, number, langs=(lang,))[lang], "a", encoding="utf-8") as handle:
+            handle.write(f"\n{sentence}\n")
+        result = run_pelican(output, content=content, data=data, extra=extra, env=env)
+        assert result.returncode == 0, result.stderr
+        folder = "en/news" if lang == "en" else "notizie"
+        page = output / folder / f"extra-{number}-{lang}" / "index.html"
+        return [title for _, title in parses_logged(log)], page.read_text(encoding="utf-8")
+
     # A rebuild parses only what changed, once.
-    edited = add_news(content, 2, langs=("en",))["en"]
-    with open(edited, "a", encoding="utf-8") as handle:
-        handle.write("\nA sentence added by the editor.\n")
-    result = run_pelican(output, content=content, data=data, extra=extra, env=env)
-    assert result.returncode == 0, result.stderr
-    assert [title for _, title in parses_logged(log)] == ["Extra 2 (en)"]
-    for page in ("en/news/extra-2-en/index.html",):
-        assert "A sentence added by the editor." in (output / page).read_text(encoding="utf-8")
+    parsed, page = edit_and_rebuild(2, "en", "A sentence added by the editor.")
+    assert parsed == ["Extra 2 (en)"]
+    assert "A sentence added by the editor." in page
 
     # Only an Italian file changed: the Italian process has nothing to take
     # from the English one and sends what it parsed without waiting for it.
-    edited = add_news(content, 3, langs=("it",))["it"]
-    with open(edited, "a", encoding="utf-8") as handle:
-        handle.write("\nUna frase aggiunta.\n")
-    result = run_pelican(output, content=content, data=data, extra=extra, env=env)
-    assert result.returncode == 0, result.stderr
-    assert [title for _, title in parses_logged(log)] == ["Extra 3 (it)"]
-    assert "Una frase aggiunta." in (output / "notizie/extra-3-it/index.html").read_text("utf-8")
+    parsed, page = edit_and_rebuild(3, "it", "Una frase aggiunta.")
+    assert parsed == ["Extra 3 (it)"]
+    assert "Una frase aggiunta." in page
 
     # The English process lost its cache and parses every article again; the
-    # Italian one, whose cache holds them, does not wait for what it sends:
-    # that batch, larger than a pipe takes at once, is read on the side.
+    # Italian one, whose cache holds them, does not wait for what it sends
+    # (however large: see the next test) and reads it on the side.
     shutil.rmtree(f"{output}.cache/en")
     result = run_pelican(output, content=content, data=data, extra=extra, env=env)
     assert result.returncode == 0, result.stderr
@@ -278,6 +279,34 @@ def test_the_default_language_takes_no_batch_it_does_not_need(monkeypatch):
     other.join(timeout=30)
     assert not other.is_alive()
     assert got == [[b"own"], (build.GO, None)]
+
+
+@pytest.mark.parametrize(
+    ("stale", "own"),
+    [({"en": ["/content/x.en.md"]}, b"own"), ({}, b"x" * (16 * 1024 + 1))],
+    ids=["another language's file changed", "more than a pipe takes at once"],
+)
+def test_the_default_language_waits_for_a_batch_it_needs_or_cannot_send_at_once(
+    monkeypatch, stale, own
+):
+    """Otherwise it takes the other language's batch first, as the other
+    language's process sends first: neither waits on the other."""
+    import multiprocessing
+
+    from i18n import build, reading
+
+    received = []
+    monkeypatch.setattr(reading, "files_to_parse", lambda generator, every_language: dict(stale))
+    monkeypatch.setattr(reading, "parse_own_files", lambda generator, paths: own)
+    monkeypatch.setattr(reading, "receive", lambda data, settings: received.append(data))
+    ours, theirs = multiprocessing.Pipe()
+    theirs.send_bytes(b"theirs")
+    workers = build.Workers()
+    workers.running = [("en", None, ours)]
+    workers.exchange_parsed(type("Generator", (), {"settings": {"DEFAULT_LANG": "it"}})())
+    assert workers.unread is None
+    assert received == [b"theirs"]
+    assert theirs.recv() == [own]
 
 
 def test_the_previous_output_becomes_the_next_staging_folder(tmp_path):

@@ -402,6 +402,9 @@ def test_a_list_used_whole_counts_whole():
         context,
     )
     assert html == "Due|yes|same"  # compared as the articles themselves
+    html, printed = render_traced("{{ article }}|{{ 'some' if articles }}", context)
+    assert html == f"{first.source_path}|some"  # printed as Pelican prints it
+    assert printed == {"article", ("articles", "#len")}
     assert reads == {
         "article",
         "articles",

@@ -363,3 +363,16 @@ def test_the_notes_taken_by_a_process_of_their_own_are_those_taken_here(tmp_path
     # No process to run: taken here instead.
     monkeypatch.setattr(notes.sys, "executable", str(tmp_path / "no-python"))
     assert notes.file_notes_elsewhere(str(tmp_path)) == here
+
+
+def test_a_file_the_notes_process_cannot_read_is_reported_here(tmp_path):
+    from i18n import notes
+
+    (tmp_path / "page").mkdir()
+    (tmp_path / "page" / "index.html").symlink_to(tmp_path / "gone.html")  # dangling
+    with pytest.raises(FileNotFoundError) as raised:
+        notes.file_notes(str(tmp_path))
+    with pytest.raises(FileNotFoundError) as elsewhere:
+        notes.file_notes_elsewhere(str(tmp_path))
+    assert elsewhere.value.errno == raised.value.errno
+    assert elsewhere.value.filename == raised.value.filename

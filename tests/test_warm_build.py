@@ -102,3 +102,19 @@ def test_without_its_process_each_build_is_a_fresh_pelican(tmp_path):
         assert builder.process is None  # that build was a `pelican` of its own
         assert builder.build(arguments(content, data, tmp_path / "output")) == 0
         assert builder.process is not None  # and the next one warm again
+
+
+def test_a_broken_settings_file_is_reported_once_by_pelican(tmp_path):
+    """The warm process cannot import it: it steps aside without a word, and
+    the fresh `pelican` building instead reports it as it always did."""
+    content, data = copy_project_sources(tmp_path)
+    settings = tmp_path / "pelicanconf.py"
+    with open(SETTINGS, encoding="utf-8") as handle:
+        settings.write_text(handle.read().replace("PLUGINS = [", "PLUGINS = [[", 1))
+    output = tmp_path / "output"
+    with open(tmp_path / "log", "w") as log, WarmBuilder(settings, ROOT, log) as builder:
+        assert builder.build(arguments(content, data, output, settings=str(settings))) == 1
+    said = (tmp_path / "log").read_text(encoding="utf-8")
+    assert "pelicanconf.py" in said
+    assert "warm_build.py" not in said
+    assert not output.exists()

@@ -35,6 +35,7 @@ import traceback
 
 PELICAN = os.path.join(os.path.dirname(sys.executable), "pelican")
 RESTART = "restart"  # the answer of a process whose code changed
+STEPPED_ASIDE = 3  # its exit status when it cannot import what a build needs
 
 
 class WarmBuilder:
@@ -183,7 +184,12 @@ def build_in_fork(arguments):
 
 
 def serve(settings_path, answer_fd):
-    import_everything(settings_path)
+    try:
+        import_everything(settings_path)
+    except BaseException:  # noqa: BLE001 - a broken settings file or plugin
+        # Said by the fresh `pelican` that builds instead, as an editor would
+        # see it without this process; a second report here would be a traceback.
+        sys.exit(STEPPED_ASIDE)
     code = project_code(os.getcwd())
     with os.fdopen(answer_fd, "w", encoding="ascii") as answers:
         for line in sys.stdin:
