@@ -1,15 +1,15 @@
 """Settings for local previews (`make html`, `make serve`, `make devserver`).
 
 Languages and their URL words live in LANGUAGES below, in one place: the
-`i18n` plugin derives every language-specific Pelican setting from it, so a
+`languages` plugin derives every language-specific Pelican setting from it, so a
 third language needs an entry here and a catalog in theme/translations/.
 """
 
 import os
 import sys
 
-# Plugins import each other's helpers (site_data.problems, i18n.refs), and
-# the newsletter form reads its consent text from the service's package.
+# Plugins share the project's own library (website/), and the newsletter
+# form reads its consent text from the service's package.
 project_root = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.path.join(project_root, "plugins"), project_root]
 
@@ -33,7 +33,7 @@ PLUGIN_PATHS = ["plugins"]
 # Listed explicitly: with PLUGINS unset Pelican would load every installed one.
 PLUGINS = [
     "site_data",
-    "i18n",
+    "languages",
     "taxonomy",
     "content_checks",
     "data_pages",
@@ -44,15 +44,12 @@ PLUGINS = [
     "newsletter_form",
     "feeds",
     "sitemap",
-    "incremental",
-    "garbage_collection",  # last: its run ends after the others' (finalized)
 ]
 
 TIMEZONE = "Europe/Rome"
-# Dates are written with Babel in each page's language (i18n/formatting.py).
+# Dates are written with Babel in each page's language (website/formatting.py).
 # Pelican would also format every article's date with the system's locale
-# (`locale_date`), which no template may show: an empty format makes it
-# empty, at no cost for each of the thousands of articles.
+# (`locale_date`), which no template may show: an empty format keeps it empty.
 DEFAULT_DATE_FORMAT = ""
 DEFAULT_LANG = "it"
 LANGUAGES = {
@@ -151,7 +148,7 @@ DEFAULT_PAGINATION = 10
 DEFAULT_DATE = None
 SUMMARY_MAX_LENGTH = 40
 
-FEED_ALL_ATOM = None  # set per language by the i18n plugin
+FEED_ALL_ATOM = None  # set per language by the languages plugin
 FEED_ALL_RSS = None
 CATEGORY_FEED_ATOM = None
 TRANSLATION_FEED_ATOM = None
@@ -161,7 +158,7 @@ AUTHOR_FEED_RSS = None
 MARKDOWN = {
     "extension_configs": {
         "markdown.extensions.extra": {},
-        "typography": {},  # smarty, quicker: plugins/typography
+        "markdown.extensions.smarty": {},
         "markdown.extensions.toc": {"permalink": False},
     },
     "output_format": "html5",
@@ -169,9 +166,8 @@ MARKDOWN = {
 
 # Content files are named <name>.<lang>.md; news may start with their date.
 FILENAME_METADATA = r"^(?:(?P<date>\d{4}-\d{2}-\d{2})-)?[^.]*(?:\.(?P<lang>[^.]+))?$"
-# Translations are grouped by file name (plugins/i18n: pagine/progetto.it.md
-# and .en.md), not by slug as Pelican would, which also cost a comparison of
-# every article with every other.
+# Translations are grouped by file name (plugins/languages: pagine/progetto.it.md
+# and .en.md), not by slug as Pelican would.
 ARTICLE_TRANSLATION_ID = None
 PAGE_TRANSLATION_ID = None
 USE_FOLDER_AS_CATEGORY = False
@@ -181,10 +177,7 @@ JINJA_ENVIRONMENT = {
     "trim_blocks": True,
     "lstrip_blocks": True,
     "autoescape": True,
-    # Every build starts a new environment, so templates never change under
-    # it: no need to stat each template file on every include and import.
-    "auto_reload": False,
-    "extensions": [],  # the i18n plugin adds jinja2.ext.i18n with the catalogs
+    "extensions": [],  # the languages plugin adds jinja2.ext.i18n with the catalogs
 }
 
 # The sign-up service the newsletter form posts to: locally the one `make
@@ -199,17 +192,10 @@ RELATIVE_URLS = False
 # Drafts (Status: draft) are written under /bozze/ for previews, never published.
 DRAFTS_VISIBLE = True
 
-# Build speed (docs/performance.md) ------------------------------------------
-# Parsed Markdown is cached, per language, in <output>.cache/<lang>/ beside
-# the output folder (the i18n plugin sets CACHE_PATH there), so a rebuild
-# only reparses the files whose content changed. `pelican --ignore-cache`,
-# or deleting that folder, starts afresh.
+# Parsed Markdown is kept, per language, in <output>.cache/<lang>/ beside the
+# output folder (plugins/languages/publishing.py), so a rebuild only parses
+# the files that changed. `pelican --ignore-cache`, or deleting that folder,
+# starts afresh.
 CACHE_CONTENT = True
 LOAD_CONTENT_CACHE = True
 CONTENT_CACHING_LAYER = "reader"
-# Files changed a moment ago; the others by their status (plugins/i18n/reading.py).
-CHECK_MODIFIED_METHOD = "sha1"
-GZIP_CACHE = False
-# Languages other than the default one are built by their own processes,
-# at the same time as the default one (where fork() exists).
-I18N_PARALLEL = True

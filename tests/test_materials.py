@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from htmlpage import read_page
-from i18n.formatting import Formatter
+from website.formatting import Formatter
 from sitebuild import events_fixture_content, run_pelican
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")

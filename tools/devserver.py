@@ -1,45 +1,92 @@
-"""Preview while editing: serve the site and rebuild it on every change.
+"""Preview while editing: serve the site, rebuild it on every change, reload the browser.
 
-    python tools/devserver.py --port 8000
+    python tools/devserver.py --port 8000 [--newsletter-port 8001]
 
 Watches content/, data/, theme/, plugins/ and the settings file (Pelican's
 own autoreload does not watch data/). Each rebuild is a `pelican` run of its
-own, so a mistake is reported and the previous build stays online until
-fixed. The runs start warm (warm_build.py): Pelican and the plugins are
-imported once, not at every rebuild.
+own: one that fails prints its problems, the previous build stays online and
+the open pages are not reloaded. Missing pages get the site's 404 page and
+--newsletter-port starts the sign-up service, as with tools/serve.py.
 """
 
 import argparse
 import json
 import os
 import signal
+import subprocess
 import sys
-import threading
 
-import watchfiles
+from livereload import Server
+from livereload.handlers import LiveReloadHandler, StaticFileHandler
+from livereload.watcher import Watcher
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from warm_build import WarmBuilder
+from serve import newsletter_service, not_found_page
 
-from serve import make_server, newsletter_service
-
-WATCHED = ["content", "data", "theme", "plugins"]
+PELICAN = os.path.join(os.path.dirname(sys.executable), "pelican")
 
 
-def build(builder, output, endpoint=None):
-    arguments = ["content", "-o", output, "-s", builder.settings]
+def pelican_command(args, endpoint=None):
+    command = [PELICAN, args.content, "-o", args.output, "-s", args.settings]
+    extra = {}
     if endpoint:  # the form posts to the service started beside the site
-        arguments += ["-e", f"NEWSLETTER_ENDPOINT={json.dumps(endpoint)}"]
-    status = builder.build(arguments)
-    print("Rebuilt." if status == 0 else "Build stopped: see the problems above.", flush=True)
-    return status
+        extra["NEWSLETTER_ENDPOINT"] = endpoint
+    if args.data:
+        extra["DATA_PATH"] = os.path.abspath(args.data)
+    if extra:  # one -e with every setting: a second -e would replace the first
+        command += ["-e", *(f"{key}={json.dumps(value)}" for key, value in extra.items())]
+    return command
+
+
+def build(command):
+    worked = subprocess.run(command).returncode == 0
+    print("Rebuilt." if worked else "Build stopped: see the problems above.", flush=True)
+    return worked
+
+
+class Rebuilds(Watcher):
+    """livereload's watcher, making one build for all the changes it finds in one look."""
+
+    def __init__(self, command):
+        super().__init__()
+        self.command = command
+        self.changed = None
+
+    def note(self, paths=()):
+        # livereload names the changed files of a pattern, not of a single file or a deletion.
+        self.changed = (self.changed or set()) | {os.path.relpath(path) for path in paths}
+
+    def examine(self):
+        filepath, delay = super().examine()  # calls note() for what changed
+        if self.changed is None:
+            return filepath, delay
+        changed, self.changed = self.changed, None
+        print(f"Changed: {', '.join(sorted(changed)) or 'a file'}", flush=True)
+        if build(self.command):
+            # Here rather than by livereload, which skips a reload within 3 s of
+            # the last one and would reload after a failed build too.
+            LiveReloadHandler.reload_waiters()
+        return None, None
+
+
+class SiteFiles(StaticFileHandler):
+    def write_error(self, status_code, **kwargs):
+        page = not_found_page(self.root, self.request.path) if status_code == 404 else None
+        if page is None:
+            return super().write_error(status_code, **kwargs)
+        # text/html also has livereload add its script, so the 404 page reloads too.
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        with open(page, "rb") as handle:
+            self.finish(handle.read())
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--content", default="content")
+    parser.add_argument("--data", help="the data folder (default: the settings' DATA_PATH, data)")
     parser.add_argument("--output", default="output")
     parser.add_argument("--settings", default="pelicanconf.py")
     parser.add_argument(
@@ -50,31 +97,38 @@ def main(argv=None):
     endpoint = None
     if args.newsletter_port:
         endpoint = f"http://{args.host}:{args.newsletter_port}/subscribe"
-    builder = WarmBuilder(args.settings)
-    build(builder, args.output, endpoint)
+    # Made before the first build, so that an edit during that build is seen after it.
+    watcher = Rebuilds(pelican_command(args, endpoint))
+    build(watcher.command)
     os.makedirs(args.output, exist_ok=True)
-    server = make_server(args.host, args.port, args.output)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(
-        f"Serving at http://{args.host}:{args.port}/ ; watching {', '.join(WATCHED)} "
-        f"and {args.settings} (Ctrl-C to stop)",
-        flush=True,
-    )
+
+    server = Server(watcher=watcher)
+    server.SFH = SiteFiles
+    # Pelican takes the theme and the plugins from beside the settings file.
+    beside = os.path.dirname(os.path.abspath(args.settings))
+    folders = [
+        args.content,
+        args.data or "data",
+        *(os.path.join(beside, name) for name in ("theme", "plugins")),
+    ]
+    for folder in folders:
+        # A pattern rather than the folder: livereload then reports every file
+        # changed at once, where for a folder it stops at the first one and the
+        # others would each make a build of their own.
+        server.watch(os.path.join(folder, "**"), watcher.note)
+    server.watch(args.settings, watcher.note)
+
     # Stopped with kill rather than Ctrl-C, still stop the sign-up service.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    paths = [path for path in [*WATCHED, args.settings] if os.path.exists(path)]
     site_url = f"http://{args.host}:{args.port}"
-    try:
-        with newsletter_service(args.host, args.newsletter_port, site_url):
-            for changes in watchfiles.watch(*paths, watch_filter=watchfiles.DefaultFilter()):
-                names = sorted({os.path.relpath(path) for _, path in changes})
-                print(f"Changed: {', '.join(names)}", flush=True)
-                build(builder, args.output, endpoint)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.shutdown()
-        builder.close()
+    with newsletter_service(args.host, args.newsletter_port, site_url):
+        print(
+            f"Serving at {site_url}/ ; watching {', '.join(map(os.path.relpath, folders))} "
+            f"and {args.settings} (Ctrl-C to stop)",
+            flush=True,
+        )
+        # live_css off: a style sheet edit rebuilds the pages too, reload them whole.
+        server.serve(host=args.host, port=args.port, root=args.output, live_css=False)
 
 
 if __name__ == "__main__":

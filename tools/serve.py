@@ -20,11 +20,20 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def not_found_page(root, path):
+    """The 404 page of the language the address is in, else the default one."""
+    first = path.lstrip("/").split("/", 1)[0]
+    candidates = [os.path.join(root, "404.html")]
+    if first:
+        candidates.insert(0, os.path.join(root, first, "404.html"))
+    return next((page for page in candidates if os.path.isfile(page)), None)
+
+
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     def send_error(self, code, message=None, explain=None):
         if code != 404:
             return super().send_error(code, message, explain)
-        page = self.not_found_page()
+        page = not_found_page(self.directory, self.path)
         if page is None:
             return super().send_error(code, message, explain)
         with open(page, "rb") as handle:
@@ -35,14 +44,6 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-
-    def not_found_page(self):
-        """The 404 page of the language the address is in, else the default one."""
-        first = self.path.lstrip("/").split("/", 1)[0]
-        candidates = [os.path.join(self.directory, "404.html")]
-        if first:
-            candidates.insert(0, os.path.join(self.directory, first, "404.html"))
-        return next((page for page in candidates if os.path.isfile(page)), None)
 
     def log_message(self, format, *args):
         sys.stderr.write(f"{self.log_date_time_string()} {format % args}\n")

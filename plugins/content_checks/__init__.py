@@ -16,9 +16,8 @@ from pelican import signals
 from pelican.contents import Article, Static
 from pelican.readers import Readers
 
-from i18n import links, written_items
-from i18n.reading import filename_lang
-from site_data.problems import Problem, abort, did_you_mean, relative
+from website import links
+from website.problems import Problem, abort, did_you_mean, relative
 
 # Metadata an editor may write in a Markdown file's header.
 KNOWN_FIELDS = {
@@ -65,6 +64,27 @@ state = RunState()
 
 def is_primary(settings):
     return not settings.get("I18N_SUBSITE")
+
+
+# Where Pelican's generators keep what they write, drafts and hidden items included.
+ITEM_LISTS = ("articles", "hidden_articles", "drafts", "pages", "hidden_pages", "draft_pages")
+
+
+def written_items(generators):
+    """Every article and page the generators of this run write."""
+    return [
+        item
+        for generator in generators
+        for attr in ITEM_LISTS
+        for item in getattr(generator, attr, None) or []
+    ]
+
+
+def filename_lang(path, settings):
+    """The language a file's name gives (``notizie/x.en.md`` → ``en``), or None."""
+    pattern = settings.get("FILENAME_METADATA")
+    match = re.match(pattern, os.path.splitext(os.path.basename(path))[0]) if pattern else None
+    return match.groupdict().get("lang") if match else None
 
 
 def header_line(path, field):
@@ -152,15 +172,6 @@ def check_item(item):
                 "status",
                 f"unknown status '{status}'",
                 "use one of: " + ", ".join(sorted(STATUSES)),
-            )
-        )
-    for link in links.broken_links(getattr(item, "_content", "") or "", settings):
-        found.append(
-            problem(
-                item,
-                "",
-                f"link to an unknown page: {{route}}{link}",
-                "see docs/guida-redazione.md for the pages you can link this way",
             )
         )
     if isinstance(item, Article):
@@ -263,11 +274,22 @@ def check_menus(settings, groups):
 
 
 def render_links(items):
-    """Render every page now, so broken {filename} links show up in this report."""
+    """Render every page now, so broken {filename} and {route} links show up
+    in this report (rendering is memoized: the build reuses it)."""
+    found = []
     for item in items:
         state.rendering = item
-        item.content  # noqa: B018 - rendering is memoized, the build reuses it
+        for link in links.broken_links(item.content or "", item.settings):
+            found.append(
+                problem(
+                    item,
+                    "",
+                    f"link to an unknown page: {{route}}{link}",
+                    "see docs/guida-redazione.md for the pages you can link this way",
+                )
+            )
         state.rendering = None
+    return found
 
 
 def logged_problems(settings):
@@ -361,9 +383,11 @@ def finish_checks(generators):
     if not is_primary(settings):
         return
     items = written_items(generators)
-    render_links(items)
+    groups = generators[0].context.get("I18N_GROUPS", {})
+    translations = [item for group in groups.values() for item in group.values()]
+    broken = render_links(list({id(item): item for item in items + translations}.values()))
     logging.getLogger("pelican").removeHandler(state.log)
-    problems = state.problems + logged_problems(settings)
+    problems = state.problems + broken + logged_problems(settings)
     problems += check_addresses(items) + check_translations(items)
     problems += check_menus(settings, generators[0].context.get("I18N_GROUPS", {}))
     if problems:

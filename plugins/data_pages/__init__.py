@@ -3,7 +3,8 @@
 from pelican import signals
 from pelican.generators import Generator
 
-from i18n import register_route, write_route_page
+from website.pages import write_route_page
+from website.routes import register as register_route
 
 
 class DataPagesGenerator(Generator):

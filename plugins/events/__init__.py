@@ -11,9 +11,9 @@ import os
 from pelican import signals
 from pelican.generators import Generator
 
-from i18n import N_, gettext_for, register_route, write_route_page
-from i18n.routes import route_path
-from i18n.staging import write_bytes
+from website.pages import N_, gettext_for, write_route_page
+from website.routes import register as register_route
+from website.routes import route_path
 
 from . import calendar, jsonld
 from .schedule import Schedule, is_dated
@@ -48,9 +48,7 @@ def number_edits(generator):
         return
     site_lang = settings["SITE_DEFAULT_LANG"]
     feed = route_path("events_calendar", site_lang, settings["LANGUAGES"], site_lang)
-    previous = calendar.previous_state(
-        os.path.join(settings["OUTPUT_PATH"], feed), settings.get("CACHE_PATH")
-    )
+    previous = calendar.previous_state(os.path.join(settings["OUTPUT_PATH"], feed))
     settings["EVENT_SEQUENCES"] = calendar.revisions(
         data.events, previous, UID_DOMAIN, settings["BUILD_DATE"]
     )
@@ -167,16 +165,16 @@ class EventPagesGenerator(Generator):
             domain=UID_DOMAIN,
             event_url=lambda event: self.public_url(self.address("event", id=event.id)),
             labels={"online": gettext(N_("Online"))},
-            kept=calendar.KeptEvents(self.settings.get("CACHE_PATH")),
         )
 
         def write(route, ics, **params):
-            write_bytes(os.path.join(self.output_path, self.address(route, **params)), ics)
+            path = os.path.join(self.output_path, self.address(route, **params))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as handle:
+                handle.write(ics)
 
         every_event = feeds.calendar(data.events)
         write("events_calendar", every_event)
-        if not self.settings.get("I18N_SUBSITE") and self.settings.get("CACHE_PATH"):
-            calendar.remember_state(self.settings["CACHE_PATH"], every_event, data.events, feeds)
         for territory in data.territories:
             name = f"{self.settings['SITENAME']} – {gettext(N_('Events'))} – {territory.name.get(self.settings['DEFAULT_LANG'])}"
             events = [event for event in data.events if event.territory == territory.id]
@@ -188,7 +186,6 @@ class EventPagesGenerator(Generator):
                     feeds.calendar([event], str(event.title.get(feeds.lang))),
                     id=event.id,
                 )
-        feeds.kept.save()
 
 
 def add_generator(pelican):

@@ -6,25 +6,18 @@ one recorded in the previous build's feed (still in the output folder while
 the new build is staged) and adds one when it differs. DTSTAMP is when the
 event was last revised (RFC 5545 3.8.7.2, for feeds without METHOD): the
 build that first published it or its latest edit.
-
-An unchanged event's VEVENT is therefore the same from one build to the
-next, and is kept between builds (``KeptEvents``) instead of being made and
-serialized again.
 """
 
-import contextlib
 import datetime
 import hashlib
 import json
 import os
 import re
-from importlib import metadata
 
 from icalendar import Calendar, Event, Timezone
 from pydantic import BaseModel
 
-from incremental import kept
-from site_data.schema import LocalizedText
+from website.schema import LocalizedText
 
 from .schedule import is_dated
 
@@ -55,27 +48,12 @@ def uid(event, domain):
     return f"{event.id}@{domain}"
 
 
-def previous_state(path, memo_folder=None):
-    """{uid: (hash, sequence, DTSTAMP)} from a feed written by an earlier build.
-
-    Parsing a large feed takes seconds, so the build that wrote it also left
-    its state in ``memo_folder`` (see ``remember_state``), under the feed's
-    own hash: used only if the feed is exactly the one it describes.
-    """
+def previous_state(path):
+    """{uid: (hash, sequence, DTSTAMP)} from a feed written by an earlier build."""
     try:
         with open(path, "rb") as handle:
-            feed = handle.read()
-    except OSError:
-        return {}
-    memo = _memo(memo_folder)
-    if memo and memo.get("feed") == hashlib.sha256(feed).hexdigest():
-        return {
-            key: (value[0], value[1], datetime.datetime.fromisoformat(value[2]))
-            for key, value in memo["state"].items()
-        }
-    try:
-        calendar = Calendar.from_ical(feed)
-    except ValueError:
+            calendar = Calendar.from_ical(handle.read())
+    except (OSError, ValueError):
         return {}
     state = {}
     for component in calendar.walk("VEVENT"):
@@ -86,32 +64,6 @@ def previous_state(path, memo_folder=None):
             stamp.dt.astimezone(datetime.UTC) if stamp is not None else None,
         )
     return state
-
-
-MEMO_FILE = "calendar-state-2.json"  # 2: with DTSTAMP
-
-
-def _memo(folder):
-    if not folder:
-        return None
-    try:
-        with open(os.path.join(folder, MEMO_FILE), encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
-
-
-def remember_state(folder, feed, events, feeds):
-    """Leave the state of a feed just written (by ``feeds``, a FeedWriter)
-    where ``previous_state`` looks first."""
-    state = {}
-    for event in events:
-        if is_dated(event):
-            sequence, revised, digest = feeds.revision(event)
-            state[uid(event, feeds.domain)] = [digest, sequence, revised.isoformat()]
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, MEMO_FILE), "w", encoding="utf-8") as handle:
-        json.dump({"feed": hashlib.sha256(feed).hexdigest(), "state": state}, handle)
 
 
 def revisions(events, previous, domain, now):
@@ -156,7 +108,7 @@ class FeedWriter:
     ``Calendar.add_missing_timezones()`` and ``to_ical()`` would write them.
     """
 
-    def __init__(self, lang, name, stamp, revisions, domain, event_url, labels, kept=None):
+    def __init__(self, lang, name, stamp, revisions, domain, event_url, labels):
         self.lang = lang
         self.name = name
         self.stamp = _utc(stamp)  # for events without a revision (none in a build)
@@ -164,7 +116,6 @@ class FeedWriter:
         self.domain = domain
         self.event_url = event_url
         self.labels = labels  # {"online": ..., "cancelled": ...}
-        self.kept = kept if kept is not None else KeptEvents(None)
         self._events = {}  # event id → (VEVENT bytes, TZIDs it uses)
         self._timezones = {}  # TZID → VTIMEZONE bytes (b"" if unknown)
 
@@ -179,39 +130,26 @@ class FeedWriter:
         return self._head(name or self.name) + b"".join(zones + body) + CALENDAR_END
 
     def _head(self, name):
-        """The calendar's own lines, kept between builds like the VEVENTs:
-        each event has a feed, named after it."""
-        key = ("calendar head", self.lang, name)
-        head = self.kept.get(key)
-        if head is None:
-            calendar = Calendar()
-            calendar.add("prodid", "-//OpenSource14//Sito web//" + self.lang.upper())
-            calendar.add("version", "2.0")
-            calendar.add("calscale", "GREGORIAN")
-            calendar.add("x-wr-calname", name)
-            head = calendar.to_ical()
-            if not head.endswith(CALENDAR_END):  # pragma: no cover - icalendar changed
-                raise ValueError("unexpected iCalendar serialization")
-            head = head[: -len(CALENDAR_END)]
-        self.kept.put(key, head)
-        return head
+        """The calendar's own lines."""
+        calendar = Calendar()
+        calendar.add("prodid", "-//OpenSource14//Sito web//" + self.lang.upper())
+        calendar.add("version", "2.0")
+        calendar.add("calscale", "GREGORIAN")
+        calendar.add("x-wr-calname", name)
+        head = calendar.to_ical()
+        if not head.endswith(CALENDAR_END):  # pragma: no cover - icalendar changed
+            raise ValueError("unexpected iCalendar serialization")
+        return head[: -len(CALENDAR_END)]
 
     def _event_ical(self, event):
         if event.id not in self._events:
-            sequence, stamp, digest = self.revision(event)
-            key = (digest, self.lang, sequence, stamp, self.event_url(event))
-            key += (self.domain, tuple(sorted(self.labels.items())))
-            found = self.kept.get(key)
-            if found is None:
-                vevent = self.vevent(event)
-                used = {
-                    value.params.get("TZID")
-                    for _, value in vevent.property_items(sorted=False)
-                    if hasattr(value, "params")
-                }
-                found = (vevent.to_ical(), frozenset(used - {None}))
-            self.kept.put(key, found)
-            self._events[event.id] = found
+            vevent = self.vevent(event)
+            used = {
+                value.params.get("TZID")
+                for _, value in vevent.property_items(sorted=False)
+                if hasattr(value, "params")
+            }
+            self._events[event.id] = (vevent.to_ical(), frozenset(used - {None}))
         return self._events[event.id]
 
     def revision(self, event):
@@ -261,32 +199,3 @@ class FeedWriter:
             parts = [event.place.name, event.place.address, event.place.city]
             return ", ".join(part for part in parts if part)
         return ""
-
-
-class KeptEvents:
-    """Serialized VEVENTs (and calendars' own lines) kept between builds in
-    ``folder``, by everything they show.
-
-    Only those used by the last build are kept.
-    """
-
-    FILE = "calendar-events.pickle"
-
-    def __init__(self, folder):
-        self.path = os.path.join(folder, self.FILE) if folder else None
-        # Kept VEVENTs are made by this module and icalendar: either changing makes them anew.
-        self.version = (metadata.version("icalendar"), kept.source_digest(__file__))
-        events = kept.read(self.path, self.version) if self.path else None
-        self.previous = events if isinstance(events, dict) else {}
-        self.used = {}
-
-    def get(self, key):
-        return self.previous.get(key)
-
-    def put(self, key, value):
-        self.used[key] = value
-
-    def save(self):
-        if self.path is not None:
-            with contextlib.suppress(OSError):  # the next build serializes them again
-                kept.write(self.path, self.version, self.used)

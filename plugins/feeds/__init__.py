@@ -4,12 +4,11 @@ Pages use site-relative links (SITEURL is empty while previewing), but feed
 readers need absolute ones: feeds are written with FEED_DOMAIN in front.
 """
 
-from i18n.staging import add_writer_feature
+from pelican import signals
+from pelican.writers import Writer
 
 
-class AbsoluteFeeds:
-    """A feature of the site's writer (i18n.staging)."""
-
+class AbsoluteFeedsWriter(Writer):
     def write_feed(self, elements, context, *args, **kwargs):
         site_url = context.get("SITEURL", "")
         if not site_url.startswith(("http://", "https://")):
@@ -17,5 +16,9 @@ class AbsoluteFeeds:
         return super().write_feed(elements, context, *args, **kwargs)
 
 
+def use_writer(pelican):
+    return AbsoluteFeedsWriter
+
+
 def register():
-    add_writer_feature(AbsoluteFeeds)
+    signals.get_writer.connect(use_writer)

@@ -9,14 +9,15 @@ language's workshop page (``/materiali/<workshop>/``).
 
 import logging
 import os
+import shutil
 from dataclasses import dataclass
 
 from pelican import signals
 from pelican.generators import Generator
 
-from i18n import register_route, write_route_page
-from i18n.routes import route_path
-from i18n.staging import copy_file
+from website.pages import write_route_page
+from website.routes import register as register_route
+from website.routes import route_path
 
 from . import files
 
@@ -55,16 +56,14 @@ def _source(settings, material):
 def catalog(settings):
     """{workshop id: WorkshopDownloads}, worked out once per build.
 
-    ZIPs are built here, into the cache, so that every language's pages can
-    give their size before any of them is written; one whose files have not
-    changed since the last build is reused.
+    ZIPs are built here, beside the content cache, so that every language's
+    pages can give their size before any of them is written.
     """
     data = settings["DATA"]
     site_lang = settings["SITE_DEFAULT_LANG"]
     folder = settings.get("MATERIALS_PATH", "materiali")
     dates = files.commit_dates(os.path.abspath(settings["PATH"]), folder)
-    zips = files.ZipCache(os.path.join(settings["CACHE_PATH"], "materials"))
-    checksums = files.Checksums(settings["CACHE_PATH"])
+    zips = os.path.join(settings["CACHE_PATH"], "materials")
     result = {}
     for workshop in data.workshops:
         base = route_path("workshop", site_lang, settings["LANGUAGES"], site_lang, id=workshop.id)
@@ -90,20 +89,17 @@ def catalog(settings):
                     path=base + name,
                     extension=extension,
                     size=os.path.getsize(source),
-                    sha256=checksums.of(source),
+                    sha256=files.sha256(source),
                     updated=material.updated or modified,
                 )
             )
-        zip_path = f"{base}opensource14-{workshop.id}.zip" if published else None
-        zip_source = (
-            zips.build(zip_entries(published), [item.sha256 for item in published])
-            if published
-            else None
-        )
+        zip_path = zip_source = None
+        if published:
+            zip_path = f"{base}opensource14-{workshop.id}.zip"
+            zip_source = os.path.join(zips, f"{workshop.id}.zip")
+            files.write_zip(zip_source, zip_entries(published))
         zip_size = os.path.getsize(zip_source) if zip_source else 0
         result[workshop.id] = WorkshopDownloads(workshop, published, zip_path, zip_size, zip_source)
-    zips.prune()
-    checksums.save()
     return result
 
 
@@ -180,6 +176,11 @@ class MaterialPagesGenerator(Generator):
             if workshop_downloads.zip_path:
                 target = os.path.join(self.output_path, workshop_downloads.zip_path)
                 copy_file(workshop_downloads.zip_source, target)
+
+
+def copy_file(source, target):
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    shutil.copyfile(source, target)
 
 
 def add_generator(pelican):

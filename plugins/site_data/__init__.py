@@ -10,7 +10,7 @@ import zoneinfo
 
 from pelican import signals
 
-from .problems import abort
+from website.problems import abort
 from .render import render_markdown, translate
 from .sitedata import DEFAULT_MATERIAL_MAX_BYTES, load_site_data
 
@@ -28,8 +28,6 @@ def load_for(settings):
         timezone=zoneinfo.ZoneInfo(settings.get("TIMEZONE") or "UTC"),
         content_path=os.path.abspath(settings["PATH"]),
         material_max_bytes=settings.get("MATERIALS_MAX_BYTES", DEFAULT_MATERIAL_MAX_BYTES),
-        # A build from scratch (LOAD_CONTENT_CACHE off) reads every file.
-        kept_in=settings.get("CACHE_PATH") if settings.get("LOAD_CONTENT_CACHE") else None,
     )
 
 

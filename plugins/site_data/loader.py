@@ -8,7 +8,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .locations import SafeLoader, field_path, locate
-from .problems import Problem, did_you_mean, relative
+from website.problems import Problem, did_you_mean, relative
 
 DATE_HINT = "write the date as YYYY-MM-DD, e.g. 2026-03-03"
 DATETIME_HINT = "write the date and time as YYYY-MM-DD HH:MM, e.g. 2026-03-03 14:30"
@@ -232,60 +232,6 @@ def validate_records(data_file, model, shape, context, problems):
         if record is not None:
             records.append((index, record))
     return records
-
-
-# An entry of a list file starts at a line beginning with "-": "- id: …".
-ENTRY_START = re.compile(r"^-(?=[ \t\r\n]|$)", re.MULTILINE)
-
-
-def entry_texts(text):
-    """The text of each entry of a list file written one entry per line
-    starting with "- ", or None when it is not written so (or has more
-    than comments before its first entry)."""
-    starts = [match.start() for match in ENTRY_START.finditer(text)]
-    if not starts:
-        return None
-    for line in text[: starts[0]].splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            return None
-    return [text[start:end] for start, end in zip(starts, [*starts[1:], len(text)], strict=True)]
-
-
-def parse_entries(data_file, model, context, problems, kept):
-    """(value, records, entries) of a list file, entry by entry: an entry
-    whose text is in ``kept`` ({text: (value, record)}, from an earlier
-    build) is taken from there, the others are parsed and validated. None
-    when the file cannot be read entry by entry: an entry that does not
-    parse alone (a mistake, or an alias of another entry's anchor) leaves
-    the whole file to DataFile.parse, which says where the mistake is.
-    """
-    texts = entry_texts(data_file.text)
-    if texts is None:
-        return None
-    parsed = {}
-    for text in texts:
-        if text in kept or text in parsed:
-            continue
-        try:
-            loaded = yaml.load(text, Loader=SafeLoader)
-        except yaml.YAMLError:
-            return None
-        if not (isinstance(loaded, list) and len(loaded) == 1):
-            return None
-        parsed[text] = loaded[0]
-    value, records, entries = [], [], {}
-    for index, text in enumerate(texts):
-        if text in kept:
-            item, record = kept[text]
-        else:
-            item = parsed[text]
-            record = _validate_one(data_file, model, item, (index,), context, problems)
-        value.append(item)
-        if record is not None:
-            records.append((index, record))
-        entries[text] = (item, record)
-    data_file.value, data_file.parsed = value, True
-    return value, records, entries
 
 
 def _validate_one(data_file, model, value, prefix, context, problems):

@@ -6,7 +6,7 @@ import markdown as markdown_lib
 import nh3
 from markupsafe import Markup
 
-from .schema import LocalizedText, Translated
+from website.schema import LocalizedText, Translated
 
 # Markdown in data files may hold formatting and links, never scripts,
 # styles or embeds: whatever raw HTML an editor types is cleaned away.
@@ -43,7 +43,7 @@ def translate(value, lang):
 @functools.lru_cache(maxsize=1)
 def _converter():
     """One converter, reset before each text: building one costs more than converting."""
-    return markdown_lib.Markdown(extensions=["extra", "typography"], output_format="html")
+    return markdown_lib.Markdown(extensions=["extra", "smarty"], output_format="html")
 
 
 @functools.lru_cache(maxsize=4096)

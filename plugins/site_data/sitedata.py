@@ -5,9 +5,9 @@ import os
 from dataclasses import dataclass, field
 from importlib import metadata
 
-from . import schema
-from .loader import data_file, parse_entries, validate_records
-from .problems import did_you_mean
+from website import schema
+from .loader import data_file, validate_records
+from website.problems import did_you_mean
 
 DEFAULT_MATERIAL_MAX_BYTES = 20 * 1024 * 1024
 
@@ -275,46 +275,6 @@ def _written_ids(value):
     ]
 
 
-class CheckedFiles:
-    """Data files parsed and validated by an earlier build, kept by their
-    text, the context they were validated in, and the code that did it."""
-
-    NAME = "site-data.pickle"
-
-    def __init__(self, folder, context):
-        from incremental import kept  # here: plugins are all loaded by now
-
-        self._kept = kept
-        self.path = os.path.join(folder, self.NAME) if folder else None
-        code = kept.source_digest(*(os.path.join(HERE, name) for name in CODE))
-        self.key = (code, metadata.version("pydantic"), repr(sorted(context.items())))
-        found = kept.read(self.path, self.key) if self.path else None
-        self.previous = found if isinstance(found, dict) else {}
-        self.now = {}
-
-    def get(self, stem, text):
-        found = self.previous.get(stem)
-        return found[1] if found is not None and found[0] == text else None
-
-    def entries(self, stem):
-        """{entry text: (value, record)} of a list file's entries, as kept."""
-        found = self.previous.get(stem)
-        return found[2] if found is not None and len(found) > 2 else {}
-
-    def put(self, stem, text, value, entries=None):
-        self.now[stem] = (text, value) if entries is None else (text, value, entries)
-
-    def save(self):
-        if self.path is None or not self.now:  # nothing read again: kept as it is
-            return
-        with contextlib.suppress(OSError):  # the next build parses the files again
-            self._kept.write(self.path, self.key, {**self.previous, **self.now})
-
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-CODE = ("schema.py", "loader.py", "locations.py", "render.py", "sitedata.py")
-
-
 def load_site_data(
     data_dir,
     *,
@@ -323,44 +283,19 @@ def load_site_data(
     timezone,
     content_path,
     material_max_bytes=DEFAULT_MATERIAL_MAX_BYTES,
-    kept_in=None,
 ):
-    """(SiteData, problems). Problems are complete: every file is read and checked.
-
-    With ``kept_in`` (a cache folder), a file whose text has not changed
-    since a build that found no problem is not parsed and validated again:
-    its value and records are kept there. The cross-checks, which look at
-    other files too (materials on disk), run every time.
-    """
+    """(SiteData, problems). Problems are complete: every file is read and checked."""
     context = {"languages": tuple(languages), "default_lang": default_lang, "timezone": timezone}
     problems = []
     files = {stem: data_file(data_dir, stem) for stem in schema.FILES}
     records = {}
-    checked = CheckedFiles(kept_in, context)
     for stem, (model, shape) in schema.FILES.items():
         data_file_ = files[stem]
-        if not data_file_.read_text(problems):
-            records[stem] = None if shape == "mapping" else []
-            continue
-        found = checked.get(stem, data_file_.text)
-        parts = None
-        if found is None and shape == "list":
-            # Edited: only the entries whose text changed are read again.
-            parts = parse_entries(data_file_, model, context, problems, checked.entries(stem))
-        if found is not None:
-            data_file_.value, records[stem] = found
-            data_file_.parsed = True
-        elif parts is not None:
-            data_file_.value, records[stem], entries = parts
-            checked.put(stem, data_file_.text, (data_file_.value, records[stem]), entries)
-        elif data_file_.parse(problems):
+        if data_file_.read_text(problems) and data_file_.parse(problems):
             records[stem] = validate_records(data_file_, model, shape, context, problems)
-            checked.put(stem, data_file_.text, (data_file_.value, records[stem]))
         else:
             records[stem] = None if shape == "mapping" else []
     CrossChecks(files, records, problems, content_path, material_max_bytes, tuple(languages)).run()
-    if not problems:
-        checked.save()
     data = SiteData(
         project=records["project"],
         partners=[r for _, r in records["partners"]],

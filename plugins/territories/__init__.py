@@ -12,7 +12,8 @@ from events import schedule_for
 from pelican import signals
 from pelican.generators import Generator
 
-from i18n import register_route, write_route_page
+from website.pages import write_route_page
+from website.routes import register as register_route
 
 RECENT_PAST_EVENTS = 3
 

@@ -19,16 +19,9 @@
 
   function load() {
     if (!pagefind) {
-      // This language's pages are in several bundles (see plugins/search): the first
-      // one is loaded, the others merged into it. Their pages' addresses start at
-      // the site's root, not at the bundle's folder.
-      var others = (form.dataset.pagefindMerge || "").split(" ").filter(Boolean);
-      var root = { baseUrl: form.dataset.pagefindBase };
+      // Pagefind picks the index of the page's own language (<html lang>).
       pagefind = import(form.dataset.pagefind).then(function (module) {
-        return module.options(root)
-          .then(function () {
-            return Promise.all(others.map(function (bundle) { return module.mergeIndex(bundle, root); }));
-          })
+        return module.options({ baseUrl: form.dataset.pagefindBase })
           .then(function () { return module; });
       });
     }

@@ -3,9 +3,15 @@
 ``[Linea 4]({route}line:linea-4)`` becomes the address of that page in the
 language of the site being built, as ``{filename}`` does for content files.
 Several parameters are separated by commas, in the route's order.
+
+Content files get their links through the Markdown extension below, which
+the languages plugin configures for each language (``MARKDOWN`` setting).
 """
 
 import re
+
+from markdown.extensions import Extension
+from markdown.postprocessors import Postprocessor
 
 from .routes import ROUTES, route_params, route_path
 
@@ -52,3 +58,29 @@ def expand(html, settings):
         return f"{match.group('attr')}={match.group('quote')}{settings['SITEURL']}/{path}"
 
     return ROUTE_LINK.sub(replace, html)
+
+
+class RouteLinks(Postprocessor):
+    def __init__(self, md, settings):
+        super().__init__(md)
+        self.settings = settings
+
+    def run(self, text):
+        return expand(text, self.settings) if "{route}" in text else text
+
+
+class RouteLinksExtension(Extension):
+    """``{route}`` links in Markdown, for the language of the run (``settings``:
+    DEFAULT_LANG, LANGUAGES, SITE_DEFAULT_LANG and SITEURL)."""
+
+    def __init__(self, **kwargs):
+        self.config = {"settings": [{}, "the settings of the language being built"]}
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md):
+        # After Markdown has put the raw HTML back (priority 30): links are attributes then.
+        md.postprocessors.register(RouteLinks(md, self.getConfig("settings")), "route_links", 5)
+
+
+def makeExtension(**kwargs):  # the name Markdown looks for
+    return RouteLinksExtension(**kwargs)

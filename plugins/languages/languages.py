@@ -8,7 +8,7 @@ untranslated content is written at that language's address as a fallback.
 
 from pelican.paginator import PaginationRule
 
-from .routes import language_prefix, route_path, save_as_for
+from website.routes import language_prefix, route_path, save_as_for
 
 REQUIRED_WORDS = (
     "news",
@@ -93,6 +93,7 @@ def language_settings(settings, lang):
             ),
         ],
         "FEED_ALL_ATOM": path("feed"),
+        "MARKDOWN": markdown_settings(settings, lang),
     }
     overrides["DRAFT_PAGE_SAVE_AS"] = overrides["DRAFT_PAGE_URL"] + "index.html"
     if not settings.get("DRAFTS_VISIBLE", True):
@@ -106,6 +107,22 @@ def language_settings(settings, lang):
         overrides[f"{template.upper()}_URL"] = url
         overrides[f"{template.upper()}_SAVE_AS"] = save_as_for(url)
     return overrides
+
+
+def markdown_settings(settings, lang):
+    """MARKDOWN with the ``{route}`` links extension (website/links.py) for ``lang``."""
+    markdown = dict(settings.get("MARKDOWN") or {})
+    configs = dict(markdown.get("extension_configs") or {})
+    configs["website.links"] = {
+        "settings": {
+            "DEFAULT_LANG": lang,
+            "LANGUAGES": settings["LANGUAGES"],
+            "SITE_DEFAULT_LANG": settings["SITE_DEFAULT_LANG"],
+            "SITEURL": settings["SITEURL"],
+        }
+    }
+    markdown["extension_configs"] = configs
+    return markdown
 
 
 def all_language_settings(settings):
