@@ -6,7 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-PELICAN := $(BIN)/pelican
+# pelican, with every mistake reported as file:line: field: message (fix)
+BUILD := $(PY) tools/build.py
 
 INPUTDIR := content
 OUTPUTDIR := output
@@ -60,18 +61,18 @@ LOCAL_SETTINGS := -e 'NEWSLETTER_ENDPOINT="http://$(HOST):$(NEWSLETTER_PORT)/sub
 endif
 
 html: install
-	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) $(LOCAL_SETTINGS)
+	$(BUILD) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) $(LOCAL_SETTINGS)
 
 serve: html
 	$(PY) tools/serve.py --host $(HOST) --port $(PORT) --root $(OUTPUTDIR) \
 		--newsletter-port $(NEWSLETTER_PORT)
 
 devserver: install
-	$(PY) tools/devserver.py --host $(HOST) --port $(PORT) --output $(OUTPUTDIR) --settings $(CONFFILE) \
-		--newsletter-port $(NEWSLETTER_PORT)
+	$(PY) tools/devserver.py --host $(HOST) --port $(PORT) --content $(INPUTDIR) \
+		--output $(OUTPUTDIR) --settings $(CONFFILE) --newsletter-port $(NEWSLETTER_PORT)
 
 check: install
-	$(PELICAN) $(INPUTDIR) -s $(CONFFILE) -e CHECK_ONLY=true
+	$(BUILD) $(INPUTDIR) -s $(CONFFILE) -e CHECK_ONLY=true
 
 lint: install
 	$(BIN)/ruff check .
@@ -81,7 +82,7 @@ test: lint
 	$(BIN)/pytest
 
 publish: install
-	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(PUBLISHCONF)
+	$(BUILD) $(INPUTDIR) -o $(OUTPUTDIR) -s $(PUBLISHCONF)
 
 # Publishes whatever is in output/: run `make publish` first.
 github: install
@@ -108,7 +109,7 @@ translations: install
 	@find $(TRANSLATIONS) -name '*.mo' -delete
 
 clean:
-	rm -rf $(OUTPUTDIR) $(OUTPUTDIR).staging $(OUTPUTDIR).staging.part $(OUTPUTDIR).previous-* $(OUTPUTDIR).cache .pytest_cache .ruff_cache __pycache__
+	rm -rf $(OUTPUTDIR) $(OUTPUTDIR).building-* $(OUTPUTDIR).previous $(OUTPUTDIR).cache .pytest_cache .ruff_cache __pycache__
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 # Regenerate the pinned versions from requirements.in (maintainers only).

@@ -199,3 +199,6 @@ DRAFTS_VISIBLE = True
 CACHE_CONTENT = True
 LOAD_CONTENT_CACHE = True
 CONTENT_CACHING_LAYER = "reader"
+# By content, not date: an edit that keeps a file's date (a copy, an
+# archive unpacked) is still seen.
+CHECK_MODIFIED_METHOD = "sha1"

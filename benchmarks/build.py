@@ -7,10 +7,9 @@ both languages, 1,000 events, 12 territories, 200 materials) into a
 temporary folder, builds it with the project's settings, and builds plain
 Pelican (no plugins, default theme) on the same pages written as Markdown
 articles. It prints both times, both peak memories and their ratio, then the
-time of a rebuild after editing one event and one article: made by the
-`pelican` command, then as `make devserver` makes it, in a process that has
-Pelican and the plugins imported already (tools/warm_build.py). Everything
-is measured in this one run; nothing is compared with figures from elsewhere.
+time of a rebuild after editing one event and one article, made by the
+`pelican` command as `make devserver` makes it. Everything is measured in
+this one run; nothing is compared with figures from elsewhere.
 
 With ``--repeat N`` every build is made N times, the project's and plain
 Pelican's taking turns, and the median time is used: on a shared machine
@@ -37,10 +36,9 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path[:0] = [HERE, os.path.join(ROOT, "tools")]
+sys.path.insert(0, HERE)
 
 from sitegen import make_plain_site, make_site  # noqa: E402
-from warm_build import WarmBuilder  # noqa: E402
 
 PELICAN = os.path.join(os.path.dirname(sys.executable), "pelican")
 SAMPLE_SECONDS = 0.2  # reading PSS costs CPU time the build would otherwise have
@@ -138,17 +136,6 @@ def build_project(folder, content, data, output):
     result = measured([PELICAN, *project_arguments(content, data, output)], ROOT)
     wait_for_background_work(output, first)
     return result
-
-
-def build_warm(builder, content, data, output):
-    """Seconds of a build as `make devserver` makes it (tools/warm_build.py)."""
-    start = time.perf_counter()
-    status = builder.build(project_arguments(content, data, output))
-    elapsed = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"warm build failed with status {status}")
-    wait_for_background_work(output, False)
-    return elapsed
 
 
 def wait_for_background_work(output, first, timeout=300):
@@ -284,18 +271,6 @@ def main():
                     edit_article(content)
                     rebuilds["article"].append(build_project(folder, content, data, output)[0])
                 print_rebuilds(f"{scale}x: rebuild", rebuilds, seconds)
-                # As an editor previewing with `make devserver` waits for
-                # them: the same edits, built in a process that has Pelican
-                # and the plugins imported (tools/warm_build.py).
-                rebuilds = {"event": [], "article": []}
-                with WarmBuilder(SETTINGS, ROOT, output=subprocess.DEVNULL) as builder:
-                    build_warm(builder, content, data, output)  # the preview's start
-                    for _ in range(args.repeat):
-                        edit_event(data)
-                        rebuilds["event"].append(build_warm(builder, content, data, output))
-                        edit_article(content)
-                        rebuilds["article"].append(build_warm(builder, content, data, output))
-                print_rebuilds(f"{scale}x: preview rebuild (make devserver)", rebuilds, seconds)
     if 1 in cold and 4 in cold:
         print(f"growth: 4x content took {cold[4] / cold[1]:.2f}x the time (target <= 4.40x)")
     if 1 in cold and 2 in cold:

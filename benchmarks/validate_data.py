@@ -21,9 +21,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "plugins"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from synthetic import write_data  # noqa: E402
-
 from site_data.sitedata import load_site_data  # noqa: E402
+from synthetic import write_data  # noqa: E402
 
 
 def bare_load(folder):

@@ -8,15 +8,16 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PELICAN = os.path.join(os.path.dirname(sys.executable), "pelican")
+BUILD = os.path.join(ROOT, "tools", "build.py")
 
 
 def run_pelican(
     output, content=None, data=None, settings="pelicanconf.py", extra=None, env=None, args=()
 ):
-    """Run the `pelican` command as `make html` does; returns CompletedProcess."""
+    """Build as `make html` does (tools/build.py, pelican's arguments); returns CompletedProcess."""
     command = [
-        PELICAN,
+        sys.executable,
+        BUILD,
         content or os.path.join(ROOT, "content"),
         "-o",
         str(output),

@@ -59,6 +59,12 @@ CASES = {
             "content/notizie/unknown-category.it.md:4:1: tags: unknown tag 'milano-citta' (add it to data/taxonomy.yaml under tags)",
         ],
     ),
+    "not-utf8.it.md": (
+        "notizie",
+        [
+            "content/notizie/not-utf8.it.md:1:12: is not UTF-8 text (a character here was saved in another encoding) (save the file as UTF-8",
+        ],
+    ),
     "broken-link.it.md": (
         "pagine",
         [
@@ -99,7 +105,7 @@ def test_bad_content_stops_the_build(project, fixture, mode):
     assert "nothing was written to the output folder" in report
     assert os.listdir(output) == ["index.html"]
     assert (output / "index.html").read_text() == "the previous build"
-    assert not os.path.exists(f"{output}.staging")
+    assert [name for name in os.listdir(output.parent) if ".building-" in name] == []
 
 
 def test_check_passes_on_the_project(tmp_path):

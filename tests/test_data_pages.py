@@ -2,18 +2,12 @@
 
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 import yaml
 
 from htmlpage import read_page
-from sitebuild import ROOT, copy_project_sources, run_pelican
+from sitebuild import copy_project_sources, run_pelican
 
 
 def html(site, *parts):
@@ -150,49 +144,3 @@ def test_bad_data_stops_the_build_and_keeps_the_output(tmp_path):
             report,
         ), report
         assert os.listdir(output) == ["keep.html"]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def fetch(url):
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.read().decode("utf-8")
-
-
-def wait_for(predicate, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except OSError:
-            pass
-        time.sleep(0.3)
-    return False
-
-
-def test_devserver_rebuilds_when_a_data_file_changes(tmp_path):
-    for name in ("content", "data", "theme", "plugins", "tools", "newsletter"):
-        shutil.copytree(os.path.join(ROOT, name), tmp_path / name)
-    shutil.copy(os.path.join(ROOT, "pelicanconf.py"), tmp_path)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "tools/devserver.py", "--port", str(port)],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        home = f"http://127.0.0.1:{port}/partner/"
-        assert wait_for(lambda: "Naturcoop" in fetch(home))
-        partners = tmp_path / "data" / "partners.yaml"
-        partners.write_text(partners.read_text().replace("Naturcoop,", "Naturcoop Rinominata,"))
-        assert wait_for(lambda: "Naturcoop Rinominata" in fetch(home))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)

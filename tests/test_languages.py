@@ -1,16 +1,12 @@
 """Untranslated content still appears in the other language, marked as such."""
 
-import datetime
 import os
 import shutil
 
 import pytest
-from pelican.contents import Article
-from pelican.settings import read_settings
 
-import i18n
 from htmlpage import read_page
-from sitebuild import ROOT, copy_project_sources, run_pelican
+from sitebuild import copy_project_sources, run_pelican
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "content")
 
@@ -80,23 +76,3 @@ def test_categories_are_named_and_addressed_per_language(fallback_site):
     assert "<h1>Categoria: Attività</h1>" in italian
     assert "<h1>Category: Activities</h1>" in english
     assert 'hreflang="en" href="/en/news/category/activities/"' in italian
-
-
-def test_an_items_path_in_the_content_folder_is_worked_out_once_per_source(monkeypatch):
-    i18n.remember_relative_source_paths()
-    settings = read_settings(os.path.join(ROOT, "pelicanconf.py"))
-    worked_out = []
-    relpath = os.path.relpath
-    monkeypatch.setattr(os.path, "relpath", lambda *a: worked_out.append(a) or relpath(*a))
-    source = os.path.join(settings["PATH"], "notizie", "2026-01-02-x.it.md")
-    metadata = {"title": "X", "date": datetime.datetime(2026, 1, 2)}
-    article = Article("<p>x</p>", metadata, settings=settings, source_path=source)
-    assert article.relative_source_path == "notizie/2026-01-02-x.it.md"
-    assert article.save_as
-    assert article.url
-    assert article.get_relative_source_path() == "notizie/2026-01-02-x.it.md"
-    assert len(worked_out) == 1
-    article.source_path = os.path.join(settings["PATH"], "pagine", "y.it.md")
-    assert article.get_relative_source_path() == "pagine/y.it.md"
-    other = os.path.join(settings["PATH"], "pagine", "z.en.md")
-    assert article.get_relative_source_path(other) == "pagine/z.en.md"

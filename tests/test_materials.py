@@ -9,8 +9,8 @@ import zipfile
 import pytest
 
 from htmlpage import read_page
-from website.formatting import Formatter
 from sitebuild import events_fixture_content, run_pelican
+from website.formatting import Formatter
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 SOURCES = os.path.join(FIXTURES, "materials", "materiali", "workshop-lodi")
@@ -217,29 +217,3 @@ def test_an_unlisted_file_is_a_warning_not_an_error(tmp_path):
 def test_event_pages_link_their_workshop_and_materials(events_site):
     text = main_of(html(events_site, "eventi", "workshop-lodi-aprile", "index.html"))
     assert 'href="/materiali/workshop-lodi/"' in text
-
-
-def test_a_material_file_is_hashed_again_only_once_it_changed(tmp_path, monkeypatch):
-    from materials import files
-
-    from incremental import kept
-
-    material = tmp_path / "slides.pdf"
-    material.write_bytes(b"%PDF-1 first")
-    hashed = []
-    real = files.sha256
-    monkeypatch.setattr(files, "sha256", lambda path: hashed.append(path) or real(path))
-    # Hashed a moment after it was written: it could still change unseen.
-    checksums = files.Checksums(str(tmp_path))
-    assert checksums.of(str(material)) == real(str(material))
-    checksums.save()
-    assert hashed == [str(material)]
-    monkeypatch.setattr(kept, "RECENT_NS", 0)  # as if written long ago
-    for _ in range(2):
-        checksums = files.Checksums(str(tmp_path))
-        first = checksums.of(str(material))
-        checksums.save()
-    assert len(hashed) == 2  # read once more, then kept
-    material.write_bytes(b"%PDF-1 other")
-    assert files.Checksums(str(tmp_path)).of(str(material)) != first
-    assert len(hashed) == 3

@@ -21,6 +21,7 @@ PROJECT_FILES = [
     "data",
     "theme",
     "plugins",
+    "website",
     "tools",
     "newsletter",
 ]

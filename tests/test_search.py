@@ -20,11 +20,11 @@ from search import (
     pagefind_executable,
     pattern,
 )
+from test_build_modes import add_news, tree
 
 from browser import StaticServer, launch
 from htmlpage import html_files
 from sitebuild import ROOT, copy_project_sources, project_plugins, run_pelican
-from test_build_modes import add_news, tree
 
 pytestmark = pytest.mark.browser
 FIXTURE_PLUGINS = os.path.join(ROOT, "tests", "fixtures", "plugins")

@@ -2,14 +2,17 @@
 
     python tools/devserver.py --port 8000 [--newsletter-port 8001]
 
-Watches content/, data/, theme/, plugins/ and the settings file (Pelican's
-own autoreload does not watch data/). Each rebuild is a `pelican` run of its
-own: one that fails prints its problems, the previous build stays online and
-the open pages are not reloaded. Missing pages get the site's 404 page and
---newsletter-port starts the sign-up service, as with tools/serve.py.
+Watches content/, data/, theme/, plugins/, website/ (the plugins' shared
+code) and the settings file (Pelican's own autoreload does not watch data/).
+Each rebuild is a run of tools/build.py (`pelican`, with mistakes
+reported as file:line: field: message) of its own: one that fails prints its
+problems, the previous build stays online and the open pages are not
+reloaded. Missing pages get the site's 404 page and --newsletter-port starts
+the sign-up service, as with tools/serve.py.
 """
 
 import argparse
+import glob
 import json
 import os
 import signal
@@ -24,11 +27,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from serve import newsletter_service, not_found_page
 
-PELICAN = os.path.join(os.path.dirname(sys.executable), "pelican")
+BUILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "build.py")
 
 
-def pelican_command(args, endpoint=None):
-    command = [PELICAN, args.content, "-o", args.output, "-s", args.settings]
+def build_command(args, endpoint=None):
+    command = [sys.executable, BUILD, args.content, "-o", args.output, "-s", args.settings]
     extra = {}
     if endpoint:  # the form posts to the service started beside the site
         extra["NEWSLETTER_ENDPOINT"] = endpoint
@@ -46,7 +49,7 @@ def build(command):
 
 
 class Rebuilds(Watcher):
-    """livereload's watcher, making one build for all the changes it finds in one look."""
+    """livereload's watcher: one build for all a look finds changed, a reload if it worked."""
 
     def __init__(self, command):
         super().__init__()
@@ -71,6 +74,8 @@ class Rebuilds(Watcher):
 
 
 class SiteFiles(StaticFileHandler):
+    """livereload's file handler, with the site's 404 pages as tools/serve.py serves them."""
+
     def write_error(self, status_code, **kwargs):
         page = not_found_page(self.root, self.request.path) if status_code == 404 else None
         if page is None:
@@ -86,7 +91,7 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--content", default="content")
-    parser.add_argument("--data", help="the data folder (default: the settings' DATA_PATH, data)")
+    parser.add_argument("--data", help="the data folder (default: data, as the settings say)")
     parser.add_argument("--output", default="output")
     parser.add_argument("--settings", default="pelicanconf.py")
     parser.add_argument(
@@ -98,24 +103,24 @@ def main(argv=None):
     if args.newsletter_port:
         endpoint = f"http://{args.host}:{args.newsletter_port}/subscribe"
     # Made before the first build, so that an edit during that build is seen after it.
-    watcher = Rebuilds(pelican_command(args, endpoint))
+    watcher = Rebuilds(build_command(args, endpoint))
     build(watcher.command)
     os.makedirs(args.output, exist_ok=True)
 
     server = Server(watcher=watcher)
     server.SFH = SiteFiles
-    # Pelican takes the theme and the plugins from beside the settings file.
+    # The theme, the plugins and their shared code are taken from beside the settings file.
     beside = os.path.dirname(os.path.abspath(args.settings))
     folders = [
         args.content,
         args.data or "data",
-        *(os.path.join(beside, name) for name in ("theme", "plugins")),
+        *(os.path.join(beside, name) for name in ("theme", "plugins", "website")),
     ]
     for folder in folders:
         # A pattern rather than the folder: livereload then reports every file
         # changed at once, where for a folder it stops at the first one and the
         # others would each make a build of their own.
-        server.watch(os.path.join(folder, "**"), watcher.note)
+        server.watch(os.path.join(glob.escape(folder), "**"), watcher.note)
     server.watch(args.settings, watcher.note)
 
     # Stopped with kill rather than Ctrl-C, still stop the sign-up service.
@@ -127,7 +132,7 @@ def main(argv=None):
             f"and {args.settings} (Ctrl-C to stop)",
             flush=True,
         )
-        # live_css off: a style sheet edit rebuilds the pages too, reload them whole.
+        # A rebuild may change any page: reload it whole, never only its style sheets.
         server.serve(host=args.host, port=args.port, root=args.output, live_css=False)
 
 

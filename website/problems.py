@@ -7,6 +7,7 @@ anything is written. No traceback: editors need the place and the fix.
 """
 
 import difflib
+import errno
 import os
 import sys
 from dataclasses import dataclass
@@ -72,3 +73,35 @@ def abort(problems, stream=None):
 def did_you_mean(word, choices):
     matches = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f"did you mean '{matches[0]}'?" if matches else ""
+
+
+def shown(path):
+    """A path as the editor sees it: from the project, unless it is outside."""
+    path = os.fspath(path)
+    as_seen = relative(path)
+    return path if as_seen.startswith(os.pardir) else as_seen
+
+
+def is_disk_full(error):
+    return getattr(error, "errno", None) in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+
+
+def cannot_write(path, error):
+    if is_disk_full(error):
+        message = "could not be written: the disk is full"
+        fix = (
+            "free some space, then build again; the site takes twice its size "
+            "on disk while it is built"
+        )
+    else:
+        message = f"could not be written: {getattr(error, 'strerror', None) or error}"
+        fix = "check that the folder can be written to and has room, then build again"
+    return Problem(shown(path), message=message, fix=fix)
+
+
+def cannot_read(path, error):
+    return Problem(
+        shown(path),
+        message=f"could not be read: {getattr(error, 'strerror', None) or error}",
+        fix="check that the file exists and can be read, then build again",
+    )

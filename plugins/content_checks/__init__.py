@@ -16,7 +16,6 @@ from pelican import signals
 from pelican.contents import Article, Static
 from pelican.readers import Readers
 
-from website import links
 from website.problems import Problem, abort, did_you_mean, relative
 
 # Metadata an editor may write in a Markdown file's header.
@@ -38,6 +37,11 @@ AUTOMATIC_FIELDS = {"reader"}
 STATUSES = {"published", "draft", "hidden"}
 
 
+# What Pelican warns of a link it cannot resolve: a missing file, or a
+# {route} link to no page (website/links.py leaves those as they are).
+LINK_WARNINGS = ("Unable to find", "Replacement Indicator")
+
+
 class LogCollector(logging.Handler):
     """Collects what Pelican logs as errors (and broken links) while building."""
 
@@ -46,7 +50,7 @@ class LogCollector(logging.Handler):
         self.records = []
 
     def emit(self, record):
-        if record.levelno >= logging.ERROR or record.msg.startswith("Unable to find"):
+        if record.levelno >= logging.ERROR or record.msg.startswith(LINK_WARNINGS):
             self.records.append((record, state.rendering))
 
 
@@ -276,20 +280,10 @@ def check_menus(settings, groups):
 def render_links(items):
     """Render every page now, so broken {filename} and {route} links show up
     in this report (rendering is memoized: the build reuses it)."""
-    found = []
     for item in items:
         state.rendering = item
-        for link in links.broken_links(item.content or "", item.settings):
-            found.append(
-                problem(
-                    item,
-                    "",
-                    f"link to an unknown page: {{route}}{link}",
-                    "see docs/guida-redazione.md for the pages you can link this way",
-                )
-            )
+        item.content  # noqa: B018
         state.rendering = None
-    return found
 
 
 def logged_problems(settings):
@@ -304,6 +298,15 @@ def logged_problems(settings):
                     "",
                     f"link to a missing file: {target}",
                     "check the path after {filename} or {static}",
+                )
+            )
+        elif message.startswith("Replacement Indicator") and item is not None:
+            found.append(
+                problem(
+                    item,
+                    "",
+                    f"link to an unknown page: {record.args[1]}",
+                    "see docs/guida-redazione.md for the pages you can link this way",
                 )
             )
         elif message.startswith("Could not process") and record.args:
@@ -325,6 +328,9 @@ def logged_problems(settings):
 
 def read_error(settings, path):
     """Read a file that failed again, to tell the editor why it failed."""
+    not_utf8 = encoding_error(path)
+    if not_utf8 is not None:
+        return not_utf8
     try:
         Readers(settings).read_file(
             base_path=settings["PATH"], path=os.path.relpath(path, settings["PATH"])
@@ -339,6 +345,29 @@ def read_error(settings, path):
             "check the header lines, e.g. Date: 2026-11-25",
         )
     return problem(path, "", "could not be read")
+
+
+def encoding_error(path):
+    """The problem of a file that is not UTF-8 text, at its first wrong byte; else None."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        data.decode("utf-8")
+    except OSError:
+        return None
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        line = before.count(b"\n") + 1
+        column = error.start - (before.rfind(b"\n") + 1) + 1
+        return Problem(
+            relative(path),
+            line,
+            column,
+            "",
+            "is not UTF-8 text (a character here was saved in another encoding)",
+            'save the file as UTF-8 in your editor ("Save with encoding"), then build again',
+        )
+    return None
 
 
 # Signal receivers ---------------------------------------------------------
@@ -385,9 +414,9 @@ def finish_checks(generators):
     items = written_items(generators)
     groups = generators[0].context.get("I18N_GROUPS", {})
     translations = [item for group in groups.values() for item in group.values()]
-    broken = render_links(list({id(item): item for item in items + translations}.values()))
+    render_links(list({id(item): item for item in items + translations}.values()))
     logging.getLogger("pelican").removeHandler(state.log)
-    problems = state.problems + broken + logged_problems(settings)
+    problems = state.problems + logged_problems(settings)
     problems += check_addresses(items) + check_translations(items)
     problems += check_menus(settings, generators[0].context.get("I18N_GROUPS", {}))
     if problems:

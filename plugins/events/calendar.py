@@ -11,7 +11,6 @@ build that first published it or its latest edit.
 import datetime
 import hashlib
 import json
-import os
 import re
 
 from icalendar import Calendar, Event, Timezone

@@ -9,7 +9,7 @@ build puts it back first. The per-language content caches live in
 ``output.cache/`` (Pelican's CACHE_CONTENT), never in the published folder.
 """
 
-import errno
+import atexit
 import hashlib
 import logging
 import os
@@ -19,7 +19,7 @@ import shutil
 import markdown
 import pelican as pelican_package
 
-from website.problems import Problem, abort, relative
+from website.problems import abort, cannot_read, cannot_write
 
 BUILDING = ".building-"
 PREVIOUS = ".previous"
@@ -36,6 +36,9 @@ class Build:
         os.makedirs(self.path)
         self.copy_failures = CopyFailures()
         logging.getLogger("pelican").addHandler(self.copy_failures)
+        # A template or a write that fails ends the run before any signal
+        # says so: the fresh folder goes when the process does.
+        atexit.register(self.discard)
 
     def publish(self):
         if self.copy_failures.problems:
@@ -47,6 +50,7 @@ class Build:
         shutil.rmtree(previous, ignore_errors=True)
 
     def discard(self):
+        atexit.unregister(self.discard)
         logging.getLogger("pelican").removeHandler(self.copy_failures)
         shutil.rmtree(self.path, ignore_errors=True)
 
@@ -96,34 +100,6 @@ class CopyFailures(logging.Handler):
             self.problems.append(cannot_write(destination, error))
 
 
-def cannot_write(path, error):
-    if getattr(error, "errno", None) in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        message = "could not be written: the disk is full"
-        fix = (
-            "free some space, then build again; the site takes twice its size "
-            "on disk while it is built"
-        )
-    else:
-        message = f"could not be written: {getattr(error, 'strerror', None) or error}"
-        fix = "check that the folder can be written to and has room, then build again"
-    return Problem(shown(path), message=message, fix=fix)
-
-
-def cannot_read(path, error):
-    return Problem(
-        shown(path),
-        message=f"could not be read: {error.strerror or error}",
-        fix="check that the file exists and can be read, then build again",
-    )
-
-
-def shown(path):
-    """As the editor sees it: from the project, unless it is outside."""
-    path = os.fspath(path)
-    as_seen = relative(path)
-    return path if as_seen.startswith(os.pardir) else as_seen
-
-
 # Settings that change what Pelican's readers make of a file: Pelican's
 # cache checks only that a file is unchanged, so the cache's folder is
 # named after them, and changing one starts a fresh cache.
@@ -159,8 +135,9 @@ def cache_path(output_path, lang, settings):
                 shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
     path = os.path.join(folder, fingerprint)
     if os.path.isdir(path):
-        for name in os.listdir(path):
-            drop_if_unreadable(os.path.join(path, name))
+        for entry in os.scandir(path):
+            if entry.is_file():
+                drop_if_unreadable(entry.path)
     return path
 
 

@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 from pelican import signals
 from pelican.generators import Generator
 
+from newsletter import consent
 from website.pages import write_route_page
+from website.problems import Problem, abort
 from website.routes import register as register_route
 from website.routes import route_path
-from newsletter import consent
-from website.problems import Problem, abort
 
 
 class NewsletterPageGenerator(Generator):

@@ -11,6 +11,7 @@ import zoneinfo
 from pelican import signals
 
 from website.problems import abort
+
 from .render import render_markdown, translate
 from .sitedata import DEFAULT_MATERIAL_MAX_BYTES, load_site_data
 

@@ -1,14 +1,14 @@
 """Read data/*.yaml into typed records, turning every mistake into a Problem."""
 
 import os
-import re
 import typing
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .locations import SafeLoader, field_path, locate
 from website.problems import Problem, did_you_mean, relative
+
+from .locations import SafeLoader, field_path, locate
 
 DATE_HINT = "write the date as YYYY-MM-DD, e.g. 2026-03-03"
 DATETIME_HINT = "write the date and time as YYYY-MM-DD HH:MM, e.g. 2026-03-03 14:30"

@@ -1,13 +1,12 @@
 """All of data/, validated and cross-checked, as one object for templates."""
 
-import contextlib
 import os
 from dataclasses import dataclass, field
-from importlib import metadata
 
 from website import schema
-from .loader import data_file, validate_records
 from website.problems import did_you_mean
+
+from .loader import data_file, validate_records
 
 DEFAULT_MATERIAL_MAX_BYTES = 20 * 1024 * 1024
 
