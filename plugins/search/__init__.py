@@ -8,6 +8,7 @@ the pages in its own language. ``SEARCH_INDEX = False`` leaves the index out
 (tests that do not search).
 """
 
+import json
 import os
 import subprocess
 
@@ -60,6 +61,17 @@ def build_index(pelican, output_path):
                 )
             ]
         )
+    sort_languages(os.path.join(output_path, BUNDLE, "pagefind-entry.json"))
+
+
+def sort_languages(entry):
+    """Pagefind lists the languages in a different order from one run to the
+    next: sorted, the same site gives the same file (and no needless deploy)."""
+    with open(entry, encoding="utf-8") as handle:
+        found = json.load(handle)
+    found["languages"] = dict(sorted(found["languages"].items()))
+    with open(entry, "w", encoding="utf-8") as handle:
+        json.dump(found, handle, ensure_ascii=False, separators=(",", ":"))
 
 
 def register():
