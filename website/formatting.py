@@ -18,7 +18,6 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 from babel.units import format_unit
-from markupsafe import Markup
 
 DOMAIN = "messages"
 
@@ -43,25 +42,6 @@ def translations_for(translations_dir, lang):
     if not os.path.exists(path):
         return NullTranslations()
     return _load(path, os.stat(path).st_mtime_ns)
-
-
-def markup_gettext(translations):
-    """Jinja's newstyle ``gettext`` for an autoescaping environment, translating each string once.
-
-    It behaves as Jinja's (the message is Markup and always a format string),
-    but Jinja's ``_`` goes through two more calls and a Markup per use, and
-    every page uses some forty messages.
-    """
-    messages = {}
-
-    def gettext(message, **variables):
-        try:
-            translated = messages[message]
-        except KeyError:
-            translated = messages[message] = Markup(translations.gettext(message))
-        return translated % variables
-
-    return gettext
 
 
 def _as_date(value):

@@ -56,15 +56,10 @@ def written_version(group, lang, languages, site_lang):
 
 
 def content_path(item, lang, ctx):
-    # Asked for several times per page (alternates, canonical, sitemap) and
-    # costly in Pelican (url_format), so kept on the item, which lives one run.
-    paths = item.__dict__.setdefault("_i18n_paths", {})
-    if lang not in paths:
-        group = getattr(item, "i18n_group", None) or {item.lang: item}
-        version = written_version(group, lang, ctx["LANGUAGES"], ctx["SITE_DEFAULT_LANG"])
-        pattern = ctx["I18N_LANG_SETTINGS"][lang][url_setting_key(version)]
-        paths[lang] = pattern.format(**version.url_format)
-    return paths[lang]
+    group = getattr(item, "i18n_group", None) or {item.lang: item}
+    version = written_version(group, lang, ctx["LANGUAGES"], ctx["SITE_DEFAULT_LANG"])
+    pattern = ctx["I18N_LANG_SETTINGS"][lang][url_setting_key(version)]
+    return pattern.format(**version.url_format)
 
 
 def paginated(path, number, lang, ctx):

@@ -45,19 +45,11 @@ class Schedule:
         self.past = sorted((e for e in dated if ends(e) < self.now), key=starts, reverse=True)
         # Event pages ask for each event; ids are unique (checked when loading).
         self._upcoming_ids = {e.id for e in self.upcoming}
-        # What the filters of the event pages offer: read on their own
-        # (incremental), an edit to an event that changes neither leaves
-        # the pages of the other territories and audiences as they are.
+        # What the filters of the event pages offer: the territories and
+        # audiences that have events to show.
         current = self.upcoming + self.undated
         self.filter_territories = list(dict.fromkeys(e.territory for e in current))
         self.filter_audiences = sorted({code for e in current for code in e.audience})
-
-    def render_key(self):
-        """What pages can show of the schedule: the events and how they are split.
-
-        Not the moment it was made, which differs on every build (incremental).
-        """
-        return (self.events, self.upcoming, self.past, self.undated)
 
     def next(self, count):
         """The next events that will take place (cancelled ones left out)."""

@@ -102,11 +102,7 @@ def index_term_articles(generator):
 
 
 def count_categories(generator):
-    """``news_categories``: each category with its number of articles.
-
-    What the news pages show of the categories, so editing an article's
-    text does not make every news page depend on it (plugins/incremental).
-    """
+    """``news_categories``: each category with its number of articles, for the news pages."""
     generator.context["news_categories"] = [
         (category, len(articles)) for category, articles in generator.context.get("categories", [])
     ]
