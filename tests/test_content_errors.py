@@ -127,3 +127,23 @@ def test_relative_addresses_are_refused_with_the_fix(tmp_path):
         "(set RELATIVE_URLS = False;" in report
     )
     assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    ("mistake", "reported"),
+    [
+        ('MAIN_MENU = [("page", "pagine/progetto")\n', ":3:13: SyntaxError: '[' was never closed"),
+        ("TIMEZONE = Europe/Rome\n", ":3: NameError: name 'Europe' is not defined"),
+    ],
+)
+def test_a_mistake_in_the_settings_file_is_reported_at_its_line(project, mistake, reported):
+    content, data, output = project
+    settings = output.parent / "mysettings.py"
+    settings.write_text(f"from pelicanconf import *  # noqa\n\n{mistake}", encoding="utf-8")
+    result = run_pelican(output, content=content, data=data, settings=str(settings))
+    report = result.stdout + result.stderr
+    assert result.returncode == 1, report
+    assert "Traceback" not in report
+    assert f"{os.path.relpath(settings)}{reported}" in report, report
+    assert "(correct the settings file at this line (it is Python), then build again)" in report
+    assert os.listdir(output) == ["index.html"]
