@@ -454,3 +454,11 @@ def test_files_saved_during_a_build_are_in_the_next_build(tmp_path):
     assert differences(site.output, site.build_from_scratch()) == []
     assert "Salvata durante la build." in (site.output / "contatti" / "index.html").read_text()
     assert "Reach us" in (site.output / "en" / "index.html").read_text()
+
+
+def test_a_build_makes_the_folders_its_output_is_in(tmp_path):
+    output = tmp_path / "not" / "made" / "yet"
+    result = run_pelican(output, extra={"SEARCH_INDEX": False}, env=FIXED_DAY)
+    assert result.returncode == 0, result.stderr
+    assert (output / "index.html").is_file()
+    assert leftovers(output) == []

@@ -1,90 +1,135 @@
-"""Site search: one Pagefind index per language, a search page that works
-offline with JavaScript and points to the site map without it."""
+"""Site search: one Pagefind run indexes the whole site, with an index per
+language (``<html lang>``); each language's search page finds the pages of
+its own language, works offline with JavaScript and points to the site map
+without it."""
 
+import gzip
 import json
 import os
-import pickle
+import re
 import subprocess
 
+import pagefind_bin
 import pytest
 from playwright.sync_api import sync_playwright
-from search import (
-    CONTENT_NAMED,
-    ROOT_SELECTOR,
-    SURVEYED_HERE,
-    Bundle,
-    LanguageIndex,
-    RunBudget,
-    Survey,
-    in_turns,
-    pagefind_executable,
-    pattern,
-)
-from test_build_modes import add_news, tree
 
 from browser import StaticServer, launch
-from htmlpage import html_files
-from sitebuild import ROOT, copy_project_sources, project_plugins, run_pelican
+from htmlpage import file_to_url, html_files, read_page, url_to_file
+from sitebuild import copy_project_sources, run_pelican
 
 pytestmark = pytest.mark.browser
-FIXTURE_PLUGINS = os.path.join(ROOT, "tests", "fixtures", "plugins")
+
+SEARCH_PAGES = {"it": ("cerca", "index.html"), "en": ("en", "search", "index.html")}
 
 
-def bundle_entry(site, *folder):
-    with open(os.path.join(site, *folder, "pagefind-entry.json"), encoding="utf-8") as handle:
+def index_entry(site):
+    with open(os.path.join(site, "pagefind", "pagefind-entry.json"), encoding="utf-8") as handle:
         return json.load(handle)
 
 
-@pytest.mark.parametrize(
-    ("lang", "prefix", "news"), [("it", (), "notizie"), ("en", ("en",), "news")]
-)
-def test_each_language_has_its_own_bundles_for_news_and_the_rest(site, lang, prefix, news):
-    pages = bundle_entry(site, *prefix, "pagefind")
-    assert set(pages["languages"]) == {lang}
-    assert pages["languages"][lang]["page_count"] > 20
-    articles = bundle_entry(site, *prefix, "pagefind-news")
-    assert set(articles["languages"]) == {lang}
-    news_pages = 0
-    for folder, _, names in os.walk(os.path.join(site, *prefix, news)):
-        for name in names:
-            if name.endswith(".html"):
-                with open(os.path.join(folder, name), encoding="utf-8") as handle:
-                    news_pages += "data-pagefind-body" in handle.read()
-    assert articles["languages"][lang]["page_count"] == news_pages >= 1
-    # Each page is in one bundle only: the news are not in the main one.
-    with open(
-        os.path.join(site, *prefix, "cerca" if lang == "it" else "search", "index.html"),
-        encoding="utf-8",
-    ) as handle:
-        search_page = handle.read()
-    expected = "/en" if lang == "en" else ""
-    assert f'data-pagefind="{expected}/pagefind/pagefind.js"' in search_page
-    assert f'data-pagefind-merge="{expected}/pagefind-news/"' in search_page
+def indexed_pages(site):
+    """{lang: {url: text}} of the pages in the site's index, read from
+    Pagefind's fragments (gzip, "pagefind_dcd" then the page's JSON), one
+    per page, named after the language of the index that holds it."""
+    folder = os.path.join(site, "pagefind", "fragment")
+    pages = {}
+    for name in os.listdir(folder):
+        with gzip.open(os.path.join(folder, name)) as handle:
+            data = handle.read()
+        signature = b"pagefind_dcd"
+        assert data.startswith(signature), name
+        fragment = json.loads(data[len(signature) :])
+        lang = name.split("_", 1)[0]
+        assert fragment["url"] not in pages.setdefault(lang, {}), (name, fragment["url"])
+        pages[lang][fragment["url"]] = fragment["content"]
+    return pages
 
 
-def test_search_pages_exist_in_both_languages_and_are_not_indexed(site):
-    for path in (("cerca", "index.html"), ("en", "search", "index.html")):
-        with open(os.path.join(site, *path), encoding="utf-8") as handle:
-            text = handle.read()
-        assert 'role="search"' in text
-        assert "data-pagefind-body" not in text
-        assert 'src="/theme/js/search.js"' in text
+def marked_pages(site):
+    """{lang: {url}} of the pages marked for the index (data-pagefind-body)."""
+    pages = {}
+    for path in html_files(site):
+        page = read_page(path)
+        if any("data-pagefind-body" in attrs for _, attrs in page.elements):
+            pages.setdefault(page.html_lang, set()).add(file_to_url(site, path))
+    return pages
+
+
+def test_the_index_has_an_index_for_each_language_with_its_own_pages(site):
+    entry = index_entry(site)
+    assert set(entry["languages"]) == {"it", "en"}
+    marked = marked_pages(site)
+    indexed = indexed_pages(site)
+    assert set(marked) == set(indexed) == {"it", "en"}
+    for lang in ("it", "en"):
+        assert entry["languages"][lang]["page_count"] == len(marked[lang]) > 20
+        assert set(indexed[lang]) == marked[lang]
+        # Each language's pages, and only them, are in its index.
+        assert all(url.startswith("/en/") == (lang == "en") for url in marked[lang]), lang
+    assert {"/linee/linea-4/", "/notizie/al-via-opensource14/"} <= set(indexed["it"])
+    assert {"/en/lines/linea-4/", "/en/news/opensource14-gets-under-way/"} <= set(indexed["en"])
+    # One index for the whole site: none left in a language's folder.
+    assert not os.path.exists(os.path.join(site, "en", "pagefind"))
+    assert not [name for name in os.listdir(site) if name.startswith("pagefind-")]
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_search_pages_exist_in_both_languages_and_are_not_indexed(site, lang):
+    path = os.path.join(site, *SEARCH_PAGES[lang])
+    page = read_page(path)
+    assert page.html_lang == lang
+    (form,) = page.find_all("form", role="search")
+    # The one index of the site, whatever the page's language.
+    assert form["data-pagefind"] == "/pagefind/pagefind.js"
+    assert form["data-pagefind-base"] == "/"
+    assert os.path.isfile(os.path.join(site, "pagefind", "pagefind.js"))
+    assert page.find_all("script", src="/theme/js/search.js")
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    assert "data-pagefind-body" not in text
+    assert "data-pagefind-merge" not in text
+    assert file_to_url(site, path) not in indexed_pages(site)[lang]
 
 
 @pytest.fixture(scope="module")
-def browser(site):
-    with StaticServer(site) as server, sync_playwright() as playwright:
-        chromium = launch(playwright)
+def chromium():
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser(site, chromium):
+    with StaticServer(site) as server:
         yield server.url, chromium
-        chromium.close()
+
+
+def search(chromium, base, path, query):
+    """The links a search page lists for ``query`` (given in its address),
+    once it says how many it found, none included."""
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(f"{base}{path}?q={query}")
+    page.wait_for_function(
+        "query => document.getElementById('search-status').textContent.includes(query)",
+        arg=query,
+        timeout=15000,
+    )
+    links = [a.get_attribute("href") for a in page.query_selector_all("#search-results a")]
+    status = page.inner_text("#search-status")
+    context.close()
+    return links, status
 
 
 @pytest.mark.parametrize(
     ("path", "query", "expected"),
     [
         ("/cerca/", "Q-OLAF", "/linee/linea-4/"),
-        ("/cerca/", "diciannove", "/notizie/al-via-opensource14/"),  # in the news bundle
+        ("/cerca/", "diciannove", "/notizie/al-via-opensource14/"),  # a news article
         ("/en/search/", "conventions", "/en/art-14-conventions/"),
+        # In pages of both languages: the English page finds the English ones only.
+        ("/en/search/", "Q-OLAF", "/en/lines/linea-4/"),
     ],
 )
 def test_typing_a_query_shows_results_in_the_pages_language(browser, path, query, expected):
@@ -100,11 +145,21 @@ def test_typing_a_query_shows_results_in_the_pages_language(browser, path, query
     page.wait_for_selector("#search-results li a", timeout=15000)
     links = [a.get_attribute("href") for a in page.query_selector_all("#search-results a")]
     assert expected in links
-    other_language = "/en/" if path == "/cerca/" else "/"
-    assert all(link.startswith("/en/") == (other_language == "/") for link in links)
+    in_english = path.startswith("/en/")
+    assert all(link.startswith("/en/") == in_english for link in links), links
     assert query in page.inner_text("#search-status")
+    assert page.url == f"{base}{path}?q={query}"
+    # Offline: everything comes from the site itself.
+    assert any(url.startswith(base + "/pagefind/") for url in requests)
     assert all(url.startswith(base) for url in requests)
     context.close()
+
+
+def test_a_query_nothing_matches_says_so(browser):
+    base, chromium = browser
+    links, status = search(chromium, base, "/en/search/", "xylophonically")
+    assert links == []
+    assert status == "No results for “xylophonically”."
 
 
 def test_without_javascript_the_search_page_points_to_the_site_map(browser):
@@ -143,16 +198,20 @@ def test_lists_of_pages_are_left_out_of_the_index_and_the_pages_kept(site):
         os.path.join(site, "en", "news", "index.html"),
     ]
     assert len(lists) >= 12
+    indexed = {url for pages in indexed_pages(site).values() for url in pages}
     for path in lists:
         with open(path, encoding="utf-8") as handle:
             assert "data-pagefind-body" not in handle.read(), path
+        assert file_to_url(site, path) not in indexed, path
     for article in ("notizie/al-via-opensource14", "en/news/opensource14-gets-under-way"):
-        with open(os.path.join(site, article, "index.html"), encoding="utf-8") as handle:
+        path = os.path.join(site, article, "index.html")
+        with open(path, encoding="utf-8") as handle:
             assert "data-pagefind-body" in handle.read()
+        assert file_to_url(site, path) in indexed
 
 
 def test_only_main_holds_what_pagefind_reads(site):
-    """Pagefind is told to look inside <main> only (search.ROOT_SELECTOR)."""
+    """Pagefind is told to look inside <main> only (--root-selector main)."""
     pages = indexable = 0
     for page in html_files(site):
         with open(page, encoding="utf-8") as handle:
@@ -168,30 +227,121 @@ def test_only_main_holds_what_pagefind_reads(site):
             raise AssertionError(f"{page}: data-pagefind-body inside <main>, not on it")
         indexable += "data-pagefind-body" in opening
     assert pages > 50
-    assert indexable > 20
+    assert indexable > 40
 
 
-def test_looking_inside_main_only_makes_the_same_bundle(site, tmp_path):
-    survey = Bundle("pagefind", ("linee", "convenzioni-art-14", "territori")).survey(site)
-    bundles = {}
-    for name, extra in (("whole", []), ("main", ["--root-selector", ROOT_SELECTOR])):
-        command = [pagefind_executable(), "--site", site, "--glob", survey.glob]
-        command += ["--output-path", str(tmp_path / name), "--silent", *extra]
-        subprocess.run(command, check=True)
-        made = tmp_path / name
-        bundles[name] = {path: (made / path).read_bytes() for path in tree(made)}
-    assert survey.pages >= 10
-    assert bundles["whole"] == bundles["main"]
-    assert any(name.startswith("fragment/") for name in bundles["main"])
+# Words of the header and footer of every page, outside <main>.
+AROUND_MAIN = {
+    "it": ("Cofinanziato dall'Unione europea", "Sito aggiornato il"),
+    "en": ("Co-funded by the European Union", "Site updated on"),
+}
 
 
-def stand_in_pagefind(folder, message):
-    """The environment of a build whose Pagefind prints ``message`` and fails:
-    a ``pagefind_bin`` package found before the real one."""
+def test_the_index_holds_no_words_of_menus_and_footers(site):
+    for lang, pages in indexed_pages(site).items():
+        for url, text in pages.items():
+            with open(url_to_file(site, url), encoding="utf-8") as handle:
+                html = handle.read()
+            before, _, rest = html.partition("<main")
+            after = rest.partition("</main>")[2]
+            outside = " ".join(re.sub(r"<[^>]+>", " ", before + after).split())
+            for words in AROUND_MAIN[lang]:
+                assert words in outside.replace("&#39;", "'"), (url, words)
+                assert words not in text, (url, words)
+
+
+def test_looking_inside_main_only_makes_the_same_index(site, tmp_path):
+    """The index Pagefind makes of the whole of each page is the site's:
+    nothing it reads is outside <main>."""
+    command = [str(pagefind_bin.get_executable()), "--site", site]
+    command += ["--output-path", str(tmp_path / "whole"), "--silent"]
+    subprocess.run(command, check=True)
+
+    def files(folder):
+        return {
+            os.path.relpath(os.path.join(parent, name), folder): os.path.join(parent, name)
+            for parent, _, names in os.walk(folder)
+            for name in names
+        }
+
+    whole, made = files(tmp_path / "whole"), files(os.path.join(site, "pagefind"))
+    assert set(whole) == set(made)
+    assert any(name.startswith("fragment/") for name in made)
+    for name, path in made.items():
+        with open(path, "rb") as mine, open(whole[name], "rb") as theirs:
+            if name.endswith(".json"):  # its languages in any order
+                assert json.load(mine) == json.load(theirs), name
+            else:
+                assert mine.read() == theirs.read(), name
+
+
+def add_english_news(content, slug, words):
+    path = os.path.join(content, "notizie", f"2026-11-20-{slug}.en.md")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(
+            f"Title: News about {words}\nDate: 2026-11-20\nSlug: {slug}\n"
+            f"Category: progetto\n\nThe {words} is here.\n"
+        )
+    return path
+
+
+def test_a_deleted_article_is_not_found_by_the_search(chromium, tmp_path):
+    content, data = copy_project_sources(tmp_path)
+    article = add_english_news(content, "quokka-news", "quokkatron")
+    output = tmp_path / "output"
+    result = run_pelican(output, content=content, data=data)
+    assert result.returncode == 0, result.stdout + result.stderr
+    counts = {lang: count["page_count"] for lang, count in index_entry(output)["languages"].items()}
+    # Italian shows the English original in its place: its index has it too.
+    found = {"/en/search/": "/en/news/quokka-news/", "/cerca/": "/notizie/quokka-news/"}
+    with StaticServer(str(output)) as server:
+        for path, expected in found.items():
+            links, _ = search(chromium, server.url, path, "quokkatron")
+            assert expected in links, (path, links)
+
+    os.remove(article)
+    result = run_pelican(output, content=content, data=data)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (output / "en" / "news" / "quokka-news").exists()
+    assert not (output / "notizie" / "quokka-news").exists()
+    entry = index_entry(output)
+    assert {lang: count["page_count"] + 1 for lang, count in entry["languages"].items()} == counts
+    for lang, pages in indexed_pages(output).items():
+        assert not any("quokka" in url or "quokkatron" in text for url, text in pages.items())
+        assert set(pages) == marked_pages(output)[lang]
+    with StaticServer(str(output)) as server:
+        for path in found:
+            links, status = search(chromium, server.url, path, "quokkatron")
+            assert links == [], (path, status)
+
+
+def test_a_site_without_news_builds_and_searches_its_other_pages(chromium, tmp_path):
+    content, data = copy_project_sources(tmp_path)
+    for name in os.listdir(os.path.join(content, "notizie")):
+        os.remove(os.path.join(content, "notizie", name))
+    output = tmp_path / "output"
+    result = run_pelican(output, content=content, data=data)
+    assert result.returncode == 0, result.stdout + result.stderr
+    indexed = indexed_pages(output)
+    assert set(index_entry(output)["languages"]) == set(indexed) == {"it", "en"}
+    assert not [url for pages in indexed.values() for url in pages if "/news/" in url]
+    assert not [url for url in indexed["it"] if url.startswith("/notizie/")]
+    with StaticServer(str(output)) as server:
+        for path, expected in (
+            ("/cerca/", "/linee/linea-4/"),
+            ("/en/search/", "/en/lines/linea-4/"),
+        ):
+            links, _ = search(chromium, server.url, path, "Q-OLAF")
+            assert expected in links, (path, links)
+
+
+def stand_in_pagefind(folder, script):
+    """The environment of a build whose Pagefind is ``script`` (sh): a
+    ``pagefind_bin`` package found before the real one."""
     package = folder / "pagefind_bin"
     package.mkdir(parents=True)
     program = package / "pagefind"
-    program.write_text(f"#!/bin/sh\necho '{message}' >&2\nexit 1\n")
+    program.write_text(f"#!/bin/sh\n{script}\n")
     program.chmod(0o755)
     (package / "__init__.py").write_text(
         "from pathlib import Path\n\n\n"
@@ -200,349 +350,53 @@ def stand_in_pagefind(folder, message):
     return {"PYTHONPATH": str(folder)}
 
 
-def assert_made_afresh(site, bundle, roots, folder):
-    """The bundle Pagefind wrote over an older one is, file for file, the
-    one it makes in an empty folder: no older file left, none missing."""
-    pagefind_bundle(str(site), folder, *roots)
-    made = {name for name in tree(site / bundle) if name != "input.sha256"}
-    assert made == set(tree(folder))
-    for name in made:
-        assert (site / bundle / name).read_bytes() == (folder / name).read_bytes(), name
-
-
-def test_a_rebuild_reuses_the_bundles_whose_pages_did_not_change(tmp_path):
+@pytest.mark.parametrize(
+    ("script", "said"),
+    [
+        ("echo 'pagefind: out of memory' >&2\nexit 1", "pagefind: out of memory"),
+        # Pagefind says it is done but wrote no index.
+        ("echo 'Finished in 0.1 seconds'\nexit 0", "Finished in 0.1 seconds"),
+    ],
+    ids=["fails", "writes-nothing"],
+)
+def test_a_failing_pagefind_stops_the_build_with_a_message_and_keeps_the_site(
+    tmp_path, script, said
+):
     content, data = copy_project_sources(tmp_path)
     output = tmp_path / "output"
     assert run_pelican(output, content=content, data=data).returncode == 0
-    bundles = ("pagefind", "pagefind-news", "en/pagefind", "en/pagefind-news")
-
-    def indexed():
-        return {bundle: (output / bundle / "input.sha256").read_text() for bundle in bundles}
-
-    first = indexed()
-    # Pagefind must not run at all: a stand-in for it fails the build if it does.
-    no_pagefind = stand_in_pagefind(tmp_path / "no-pagefind", "Pagefind ran")
-    for _ in range(2):  # from the spare copy of the output, then from the first output
-        result = run_pelican(output, content=content, data=data, env=no_pagefind)
-        assert result.returncode == 0, result.stderr
-        assert indexed() == first
-
-    article = os.path.join(content, "notizie", "2026-11-25-al-via-opensource14.en.md")
-    with open(article, "a", encoding="utf-8") as handle:
-        handle.write("\nThe word quokkatron is new.\n")
-    result = run_pelican(output, content=content, data=data, args=["--verbose"])
-    assert result.returncode == 0, result.stderr
-    after = indexed()
-    assert after["en/pagefind-news"] != first["en/pagefind-news"]
-    assert {bundle: after[bundle] for bundle in bundles[:3]} == {
-        bundle: first[bundle] for bundle in bundles[:3]
+    kept = {
+        path: (output / path).read_bytes()
+        for path in ("index.html", "pagefind/pagefind-entry.json", "pagefind/pagefind.js")
     }
-    log = " ".join((result.stdout + result.stderr).split())
-    assert log.count("Search: indexing") == 1, log
-    assert "Search: indexing en/pagefind-news again" in log
-    entry = bundle_entry(output, "en", "pagefind-news")
-    assert entry["languages"]["en"]["page_count"] == 1
-
-    # The staging folder now holds the bundle the edit made stale: the next
-    # build takes the published one instead of running Pagefind.
-    result = run_pelican(output, content=content, data=data, env=no_pagefind)
-    assert result.returncode == 0, result.stderr
-    assert indexed() == after
-    assert "quokkatron" in (
-        output / "en" / "news" / "opensource14-gets-under-way" / "index.html"
-    ).read_text(encoding="utf-8")
-
-    # An edit that leaves the page the same size: the survey goes by each
-    # file's inode, size and modification time, and must still see it.
-    page = output / "en" / "news" / "opensource14-gets-under-way" / "index.html"
-    size = page.stat().st_size
-    with open(article, encoding="utf-8") as handle:
-        text = handle.read()
-    with open(article, "w", encoding="utf-8") as handle:
-        handle.write(text.replace("quokkatron", "quokkatrom"))
-    result = run_pelican(output, content=content, data=data, args=["--verbose"])
-    assert result.returncode == 0, result.stderr
-    assert page.stat().st_size == size
-    assert "Search: indexing en/pagefind-news again" in " ".join(
-        (result.stdout + result.stderr).split()
-    )
-    assert indexed()["en/pagefind-news"] != after["en/pagefind-news"]
-
-    # Bundles kept, copied and made again over older ones hold exactly what
-    # a build from scratch makes: no fragment of an old text is left.
-    scratch = tmp_path / "scratch"
-    assert run_pelican(scratch, content=content, data=data).returncode == 0
-    for bundle in bundles:
-        assert tree(output / bundle) == tree(scratch / bundle), bundle
-        for name in tree(scratch / bundle):
-            assert (output / bundle / name).read_bytes() == (scratch / bundle / name).read_bytes()
-
-
-class EnglishNews:
-    """The project's sources with ``count`` more English news articles,
-    built ``builds`` times into one output (three: the staging folder then
-    holds the first build's pages and bundles)."""
-
-    def __init__(self, tmp_path, count, builds, extra=None):
-        self.content, self.data = copy_project_sources(tmp_path)
-        self.articles = [
-            add_news(self.content, number, langs=("en",))["en"] for number in range(1, count + 1)
-        ]
-        self.output = tmp_path / "output"
-        self.extra = extra
-        for _ in range(builds):
-            assert self.build().returncode == 0
-
-    def build(self):
-        return run_pelican(
-            self.output, content=self.content, data=self.data, extra=self.extra, args=["--verbose"]
-        )
-
-    def edit(self, article, words):
-        with open(article, "a", encoding="utf-8") as handle:
-            handle.write(f"\nNew words: {words}.\n")
-        result = self.build()
-        assert result.returncode == 0, result.stderr
-        log = " ".join((result.stdout + result.stderr).split())
-        assert "Search: indexing en/pagefind-news again" in log
-
-
-@pytest.mark.parametrize("meta_readable", [True, False])
-def test_a_bundle_made_over_an_older_one_is_what_pagefind_makes_afresh(tmp_path, meta_readable):
-    # Unread (another Pagefind's format), the bundle is made again in an emptied folder.
-    extra = None
-    if not meta_readable:
-        plugins = [*project_plugins(), "pagefind_meta_unread"]
-        extra = {"PLUGIN_PATHS": ["plugins", FIXTURE_PLUGINS], "PLUGINS": plugins}
-    site = EnglishNews(tmp_path, count=8, builds=3, extra=extra)
-    for round, article in enumerate(site.articles[:2]):
-        site.edit(article, f"quokka{round}")
-        assert_made_afresh(site.output, "en/pagefind-news", ("en/news",), tmp_path / f"a{round}")
-        assert len(tree(site.output / "en" / "pagefind-news" / "fragment")) == 9
-
-
-@pytest.mark.parametrize("pages_at_once", [None, 4])
-def test_a_deleted_article_is_not_found_by_the_search(tmp_path, pages_at_once):
-    """Made by the language's own process, or (more than half
-    SEARCH_PAGES_AT_ONCE pages) at the end of the build."""
-    extra = None if pages_at_once is None else {"SEARCH_PAGES_AT_ONCE": pages_at_once}
-    site = EnglishNews(tmp_path, count=4, builds=2, extra=extra)
-    output = site.output
-    os.remove(site.articles[0])
-    result = site.build()
-    assert result.returncode == 0, result.stderr
-    news = output / "en" / "news"
-    assert not (news / "extra-1-en").exists()
-    pages = sum(1 for page in news.glob("*/index.html") if "data-pagefind-body" in page.read_text())
-    assert pages == 4  # the project's own article and three of the four added
-    entry = bundle_entry(output, "en", "pagefind-news")
-    assert entry["languages"]["en"]["page_count"] == pages
-    assert_made_afresh(output, "en/pagefind-news", ("en/news",), tmp_path / "afresh")
-
-
-def test_a_site_without_news_builds_and_searches_its_other_pages(browser, tmp_path):
-    content, data = copy_project_sources(tmp_path)
-    for name in os.listdir(os.path.join(content, "notizie")):
-        os.remove(os.path.join(content, "notizie", name))
-    output = tmp_path / "output"
-    result = run_pelican(output, content=content, data=data)
-    assert result.returncode == 0, result.stderr
-    assert not (output / "pagefind-news").exists()
-    assert (output / "pagefind" / "pagefind-entry.json").exists()
-    _, chromium = browser
-    with StaticServer(str(output)) as server:
-        context = chromium.new_context()
-        page = context.new_page()
-        page.goto(server.url + "/cerca/?q=Q-OLAF")
-        page.wait_for_selector("#search-results li a", timeout=15000)
-        links = [a.get_attribute("href") for a in page.query_selector_all("#search-results a")]
-        assert "/linee/linea-4/" in links
-        context.close()
-
-
-def test_runs_side_by_side_stay_within_the_cores_and_the_page_budget():
-    def survey(name, pages):
-        return Survey(Bundle(name), "{x}", name, pages)
-
-    news, en_news = survey("pagefind-news", 2000), survey("en/pagefind-news", 1900)
-    rest, en_rest = survey("pagefind", 1100), survey("en/pagefind", 1000)
-    turns = in_turns([rest, news, en_rest, en_news], processes=2, pages_at_once=5000)
-    assert turns == [[news, en_news], [rest, en_rest]]
-    # Larger bundles: each runs alone, even one over the budget by itself.
-    big, other = survey("pagefind-news", 8000), survey("en/pagefind-news", 4400)
-    assert in_turns([other, big], processes=2, pages_at_once=5000) == [[big], [other]]
-    assert in_turns([news, en_news, rest], processes=1, pages_at_once=10**6) == [
-        [news],
-        [en_news],
-        [rest],
-    ]
-
-
-def test_the_glob_names_the_levels_of_folders_that_hold_indexable_pages():
-    assert pattern("notizie", "notizie/al-via/index.html") == "notizie/*/index.html"
-    assert pattern("en/news", "en/news/tag/x/index.html") == "en/news/*/*/index.html"
-    assert pattern("progetto", "progetto/index.html") == "progetto/index.html"
-    assert pattern("404.html", "404.html") == "404.html"
-    assert pattern("eventi", "eventi/a/b.ics.html") == "eventi/*/*.html"
-
-
-def test_a_failing_pagefind_stops_the_build_with_a_message_and_keeps_the_site(tmp_path):
-    content, data = copy_project_sources(tmp_path)
-    output = tmp_path / "output"
-    assert run_pelican(output, content=content, data=data).returncode == 0
-    before = (output / "index.html").read_bytes()
     with open(os.path.join(content, "notizie", "2026-11-25-al-via-opensource14.en.md"), "a") as f:
         f.write("\nA change the search index must take in.\n")
-    broken = stand_in_pagefind(tmp_path / "broken-pagefind", "pagefind: out of memory")
+    broken = stand_in_pagefind(tmp_path / "broken-pagefind", script)
     result = run_pelican(output, content=content, data=data, env=broken)
     report = result.stdout + result.stderr
     assert result.returncode == 1, report
     assert "Traceback" not in report
-    assert "search index: Pagefind could not index en/pagefind-news:" in " ".join(report.split())
-    assert "pagefind: out of memory" in report
+    assert f"search index: Pagefind could not index the site: {said}" in report
     assert "nothing was written to the output folder" in " ".join(report.split())
-    assert (output / "index.html").read_bytes() == before
+    assert {path: (output / path).read_bytes() for path in kept} == kept
     news = output / "en" / "news" / "opensource14-gets-under-way" / "index.html"
     assert "A change the search index" not in news.read_text(encoding="utf-8")
+    # Nor is the build's fresh folder left beside the output.
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith("output")) == [
+        "output",
+        "output.cache",
+    ]
 
 
-def pagefind_bundle(site, folder, *roots):
-    survey = Bundle("pagefind", roots).survey(site)
-    command = [pagefind_executable(), "--site", site, "--glob", survey.glob]
-    command += ["--output-path", str(folder), "--root-selector", ROOT_SELECTOR, "--silent"]
-    subprocess.run(command, check=True)
-    return {name for name in tree(folder) if name.split("/")[0] in CONTENT_NAMED}
-
-
-def test_what_a_bundle_made_over_an_older_one_uses_is_kept(site, tmp_path, monkeypatch):
-    import search
-
-    folder = tmp_path / "bundle"
-    in_use = pagefind_bundle(site, folder, "linee", "territori")
-    assert any(name.startswith("fragment/") for name in in_use)
-    older = {"fragment/it_0000000.pf_fragment", "index/it_0000000.pf_index"}
-    for name in older:  # left by the older bundle: not in this one's index
-        (folder / name).write_bytes(b"old")
-    kept_paths = []
-    monkeypatch.setattr(search, "keep", kept_paths.append)
-    assert search.keep_older_files_in_use(str(folder))
-    kept_names = {os.path.relpath(path, folder) for path in kept_paths}
-    meta = {name for name in tree(folder) if name.endswith(".pf_meta")}
-    assert kept_names == in_use | meta
-
-    # Another Pagefind's index, or a damaged one: not read, so the bundle is made afresh.
-    (meta_path,) = meta
-    (folder / meta_path).write_bytes(b"not gzip")
-    assert not search.keep_older_files_in_use(str(folder))
-    (folder / "pagefind-entry.json").unlink()
-    assert not search.keep_older_files_in_use(str(folder))
-
-
-def test_an_older_bundle_is_readied_to_be_written_over(tmp_path):
-    import search
-
-    folder, published = tmp_path / "bundle", tmp_path / "published"
-    (folder / "fragment").mkdir(parents=True)
-    published.mkdir()
-    (folder / "input.sha256").write_text("digest of the older bundle\n")
-    (folder / "fragment" / "it_1234567.pf_fragment").write_bytes(b"older")
-    entry = json.dumps({"version": search.pagefind_version()})
-    (published / "pagefind-entry.json").write_text(entry)
-    os.link(published / "pagefind-entry.json", folder / "pagefind-entry.json")
-    search.make_room(str(folder))
-    # A run that fails from here leaves no digest claiming a finished bundle,
-    # and none of its writes can go through a link into the published output.
-    assert not (folder / "input.sha256").exists()
-    assert not (folder / "pagefind-entry.json").exists()
-    assert (published / "pagefind-entry.json").read_text() == entry
-    assert (folder / "fragment" / "it_1234567.pf_fragment").read_bytes() == b"older"
-
-    # Another Pagefind's bundle is not written over: it goes.
-    (folder / "pagefind-entry.json").write_text(json.dumps({"version": "0.0.1"}))
-    search.make_room(str(folder))
-    assert not folder.exists()
-
-
-def test_a_damaged_record_of_surveyed_pages_costs_reading_them_not_a_wrong_index(tmp_path):
+def test_without_the_index_the_build_does_not_run_pagefind(tmp_path):
     output = tmp_path / "output"
-    assert run_pelican(output).returncode == 0
-    bundle = (output / "en" / "pagefind-news" / "input.sha256").read_text()
-    (record,) = (tmp_path / "output.cache").glob("it/*/search-surveyed.pickle")
-    no_pagefind = stand_in_pagefind(tmp_path / "no-pagefind", "Pagefind ran")
-    for damage in (b"not a pickle", pickle.dumps((1, 42)), pickle.dumps((1, ["not a dict"]))):
-        record.write_bytes(damage)
-        result = run_pelican(output, env=no_pagefind)
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert (output / "en" / "pagefind-news" / "input.sha256").read_text() == bundle
-
-
-def test_a_page_written_in_the_news_folder_after_the_articles_is_indexed(tmp_path):
-    """The news bundles are started as soon as the articles are written; a
-    page another generator writes in a news folder later makes it again."""
-    content, data = copy_project_sources(tmp_path)
-    output = tmp_path / "output"
-    extra = {
-        "PLUGIN_PATHS": ["plugins", FIXTURE_PLUGINS],
-        "PLUGINS": [*project_plugins(), "late_news_page"],
-    }
-    for build in range(2):  # afresh, then over the staging folder's older pages
-        result = run_pelican(output, content=content, data=data, extra=extra)
-        assert result.returncode == 0, result.stderr
-        for lang, prefix, news in (("it", (), "notizie"), ("en", ("en",), "en/news")):
-            pages = [
-                page
-                for page in (output / news).glob("*/index.html")
-                if "data-pagefind-body" in page.read_text(encoding="utf-8")
-            ]
-            assert output / news / "late" / "index.html" in pages
-            entry = bundle_entry(output, *prefix, "pagefind-news")
-            assert entry["languages"][lang]["page_count"] == len(pages), (build, lang)
-            bundle = "/".join([*prefix, "pagefind-news"])
-            assert_made_afresh(output, bundle, (news,), tmp_path / f"afresh{build}{lang}")
-    # Each language's process surveyed and made its own bundles.
-    surveyed = (tmp_path / "output.cache").glob(f"*/*/{SURVEYED_HERE}")
-    assert sorted(path.parent.parent.name for path in surveyed) == ["en", "it"]
-
-
-def test_runs_at_once_across_the_processes_stay_within_the_budget():
-    budget = RunBudget(processes=2, pages_at_once=100)
-    never = lambda: False  # noqa: E731
-    assert budget.take(80, never)
-    assert not budget.take(30, never)  # 110 pages
-    assert budget.take(20, never)
-    assert not budget.take(1, never)  # a third run
-    budget.give_back(80)
-    budget.give_back(20)
-    assert budget.take(500, never)  # alone, a run may be as large as it is
-    assert not budget.take(1, never)
-    budget.give_back(500)
-
-
-def test_a_wait_for_the_budget_ends_when_told_to(tmp_path):
-    budget = RunBudget(processes=1, pages_at_once=100)
-    assert budget.take(10, lambda: False)
-    asked = []
-    assert not budget.take(10, lambda: asked.append(1) or len(asked) < 3)
-    assert len(asked) == 3
-    budget.give_back(10)
-
-
-def test_a_language_leaves_bundles_larger_than_half_the_budget_to_the_end(tmp_path):
-    site = tmp_path / "staging"
-    for number in range(3):
-        page = site / "notizie" / f"n{number}" / "index.html"
-        page.parent.mkdir(parents=True)
-        page.write_text("<main data-pagefind-body><p>text</p></main>")
-    settings = {
-        "DEFAULT_LANG": "it",
-        "SITE_DEFAULT_LANG": "it",
-        "CACHE_PATH": str(tmp_path / "cache"),
-        "I18N_PUBLISHED_PATH": str(tmp_path / "output"),
-        "I18N_SUBSITE": True,
-    }
-    news = Bundle("pagefind-news", ("notizie",))
-    small = LanguageIndex({**settings, "SEARCH_PAGES_AT_ONCE": 6}, str(site))
-    assert small.prepare(news).pages == 3
-    large = LanguageIndex({**settings, "SEARCH_PAGES_AT_ONCE": 5}, str(site))
-    assert large.prepare(news) is None
-    assert news.folder not in large.done  # build_index makes it
+    broken = stand_in_pagefind(tmp_path / "broken-pagefind", "exit 1")
+    result = run_pelican(output, extra={"SEARCH_INDEX": False}, env=broken)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (output / "pagefind").exists()
+    for path in SEARCH_PAGES.values():
+        assert (output.joinpath(*path)).is_file()
+    # The stand-in is the one the build would run.
+    result = run_pelican(tmp_path / "indexed", env=broken)
+    assert result.returncode == 1
+    assert "search index: Pagefind could not index the site" in result.stderr

@@ -30,6 +30,7 @@ class Build:
 
     def __init__(self, output_path):
         self.output = os.path.normpath(os.path.abspath(output_path))
+        os.makedirs(os.path.dirname(self.output), exist_ok=True)
         recover(self.output)
         self.path = f"{self.output}{BUILDING}{os.getpid()}"
         shutil.rmtree(self.path, ignore_errors=True)
