@@ -8,6 +8,8 @@ third language needs an entry here and a catalog in theme/translations/.
 import os
 import sys
 
+from jinja2 import MemcachedBytecodeCache
+
 # Plugins share the project's own library (website/), and the newsletter
 # form reads its consent text from the service's package.
 project_root = os.path.dirname(os.path.abspath(__file__))
@@ -173,11 +175,22 @@ PAGE_TRANSLATION_ID = None
 USE_FOLDER_AS_CATEGORY = False
 DEFAULT_CATEGORY = "progetto"
 
+
+class CompiledTemplates(dict):
+    """Where Jinja keeps the templates it has compiled during one build, for
+    every generator of every language (Pelican gives each its own Jinja
+    environment): the client MemcachedBytecodeCache asks for."""
+
+    def set(self, key, value, timeout=None):
+        self[key] = value
+
+
 JINJA_ENVIRONMENT = {
     "trim_blocks": True,
     "lstrip_blocks": True,
     "autoescape": True,
     "extensions": [],  # the languages plugin adds jinja2.ext.i18n with the catalogs
+    "bytecode_cache": MemcachedBytecodeCache(CompiledTemplates()),
 }
 
 # The sign-up service the newsletter form posts to: locally the one `make
