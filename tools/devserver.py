@@ -12,16 +12,18 @@ the sign-up service, as with tools/serve.py.
 """
 
 import argparse
-import glob
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 
+import watchfiles
 from livereload import Server
 from livereload.handlers import LiveReloadHandler, StaticFileHandler
 from livereload.watcher import Watcher
+from tornado.ioloop import IOLoop
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -49,27 +51,46 @@ def build(command):
 
 
 class Rebuilds(Watcher):
-    """livereload's watcher: one build for all a look finds changed, a reload if it worked."""
+    """livereload's watcher, told of changes by watchfiles (inotify) instead of
+    looking at every file every 0.8 s: one build for what changed at once,
+    then a reload of the open pages if it worked.
 
-    def __init__(self, command):
+    livereload would reload after a failed build too, and skip a reload
+    within 3 s of the last one: the reload is sent here instead.
+    """
+
+    def __init__(self, command, paths):
         super().__init__()
         self.command = command
-        self.changed = None
+        self.changed = set()
+        self.lock = threading.Lock()
+        self.wake = None  # livereload's callback, in its loop, once it serves
+        # Watching from now on: an edit saved during the first build is seen after it.
+        threading.Thread(target=self.watch_files, args=(paths,), daemon=True).start()
 
-    def note(self, paths=()):
-        # livereload names the changed files of a pattern, not of a single file or a deletion.
-        self.changed = (self.changed or set()) | {os.path.relpath(path) for path in paths}
+    def watch_files(self, paths):
+        for changes in watchfiles.watch(*paths):
+            with self.lock:
+                self.changed |= {os.path.relpath(path) for _, path in changes}
+                wake = self.wake
+            if wake is not None:
+                wake()
+
+    def start(self, callback):
+        loop = IOLoop.current()
+        with self.lock:
+            self.wake = lambda: loop.add_callback(callback)
+            if self.changed:
+                self.wake()
+        return True  # livereload then calls examine() only when woken
 
     def examine(self):
-        filepath, delay = super().examine()  # calls note() for what changed
-        if self.changed is None:
-            return filepath, delay
-        changed, self.changed = self.changed, None
-        print(f"Changed: {', '.join(sorted(changed)) or 'a file'}", flush=True)
-        if build(self.command):
-            # Here rather than by livereload, which skips a reload within 3 s of
-            # the last one and would reload after a failed build too.
-            LiveReloadHandler.reload_waiters()
+        with self.lock:
+            changed, self.changed = self.changed, set()
+        if changed:
+            print(f"Changed: {', '.join(sorted(changed))}", flush=True)
+            if build(self.command):
+                LiveReloadHandler.reload_waiters()
         return None, None
 
 
@@ -102,13 +123,6 @@ def main(argv=None):
     endpoint = None
     if args.newsletter_port:
         endpoint = f"http://{args.host}:{args.newsletter_port}/subscribe"
-    # Made before the first build, so that an edit during that build is seen after it.
-    watcher = Rebuilds(build_command(args, endpoint))
-    build(watcher.command)
-    os.makedirs(args.output, exist_ok=True)
-
-    server = Server(watcher=watcher)
-    server.SFH = SiteFiles
     # The theme, the plugins and their shared code are taken from beside the settings file.
     beside = os.path.dirname(os.path.abspath(args.settings))
     folders = [
@@ -116,12 +130,13 @@ def main(argv=None):
         args.data or "data",
         *(os.path.join(beside, name) for name in ("theme", "plugins", "website")),
     ]
-    for folder in folders:
-        # A pattern rather than the folder: livereload then reports every file
-        # changed at once, where for a folder it stops at the first one and the
-        # others would each make a build of their own.
-        server.watch(os.path.join(glob.escape(folder), "**"), watcher.note)
-    server.watch(args.settings, watcher.note)
+    watcher = Rebuilds(build_command(args, endpoint), [*folders, args.settings])
+    build(watcher.command)
+    os.makedirs(args.output, exist_ok=True)
+    server = Server(watcher=watcher)
+    server.SFH = SiteFiles
+    for path in [*folders, args.settings]:
+        server.watch(path)  # named for livereload's log; watcher.watch_files does the watching
 
     # Stopped with kill rather than Ctrl-C, still stop the sign-up service.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
