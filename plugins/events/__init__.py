@@ -14,22 +14,13 @@ from pelican.generators import Generator
 from website.pages import N_, gettext_for, write_route_page
 from website.routes import register as register_route
 from website.routes import route_path
+from website.schedule import is_dated, schedule_for
 
 from . import calendar, jsonld
-from .schedule import Schedule, is_dated
 
 UID_DOMAIN = "opensource14"
 # Past events per archive page (EVENTS_ARCHIVE_PAGE_SIZE), to keep pages light.
 ARCHIVE_PAGE_SIZE = 30
-
-
-def schedule_for(generator):
-    """The build's schedule, shared by every generator of a run as ``EVENTS``."""
-    if "EVENTS" not in generator.context:
-        data = generator.settings.get("DATA")
-        events = data.events if data is not None else []
-        generator.context["EVENTS"] = Schedule(events, generator.settings["BUILD_DATE"])
-    return generator.context["EVENTS"]
 
 
 def publish_schedule(generator):

@@ -16,9 +16,8 @@ import re
 from icalendar import Calendar, Event, Timezone
 from pydantic import BaseModel
 
+from website.schedule import is_dated
 from website.schema import LocalizedText
-
-from .schedule import is_dated
 
 HASH_PROPERTY = "X-OPENSOURCE14-CONTENT-HASH"
 CALENDAR_END = b"END:VCALENDAR\r\n"

@@ -5,7 +5,7 @@ import json
 
 from markupsafe import Markup
 
-from .schedule import is_dated
+from website.schedule import is_dated
 
 EVENT_STATUS = {
     "scheduled": "https://schema.org/EventScheduled",

@@ -8,12 +8,12 @@ changes the pages with no code change.
 
 from dataclasses import dataclass
 
-from events import schedule_for
 from pelican import signals
 from pelican.generators import Generator
 
 from website.pages import write_route_page
 from website.routes import register as register_route
+from website.schedule import schedule_for
 
 RECENT_PAST_EVENTS = 3
 

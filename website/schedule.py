@@ -73,3 +73,13 @@ class Schedule:
     def next_for(self, audience, count):
         """The next events for an audience that will take place (not cancelled ones)."""
         return [e for e in self.next(len(self.upcoming)) if audience in e.audience][:count]
+
+
+def schedule_for(generator):
+    """The build's schedule, shared by every generator of a run as ``EVENTS``
+    (the events' pages, the territories', the home page)."""
+    if "EVENTS" not in generator.context:
+        data = generator.settings.get("DATA")
+        events = data.events if data is not None else []
+        generator.context["EVENTS"] = Schedule(events, generator.settings["BUILD_DATE"])
+    return generator.context["EVENTS"]
