@@ -42,22 +42,16 @@ from playwright.sync_api import sync_playwright
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
+sys.path[:0] = [HERE, os.path.join(ROOT, "tests")]
 
 from sitegen import make_corpus, plain_settings  # noqa: E402
+
+from browser import CHROMIUM_FLAGS  # noqa: E402 - launched as the browser tests launch it
 
 OLD = "a6a3ef2"  # the last commit with the build-speed machinery
 PYTHON = sys.executable
 PELICAN = os.path.join(os.path.dirname(sys.executable), "pelican")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [  # as tests/browser.py launches it
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 def mentioning(path):
