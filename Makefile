@@ -37,8 +37,9 @@ help:
 	@echo "make html         build both languages into $(OUTPUTDIR)/"
 	@echo "make devserver    serve and rebuild on changes to content, data, theme, plugins"
 	@echo "make check        validate content/ and data/ without writing pages"
-	@echo "make publish      build for production with $(PUBLISHCONF) (needs SITEURL)"
-	@echo "make github       publish output/ to $(PUBLISH_REMOTE)/$(PUBLISH_BRANCH) with ghp-import"
+	@echo "make publish      build for production with $(PUBLISHCONF): needs SITEURL and"
+	@echo "                  NEWSLETTER_ENDPOINT (https://) and privacy.controller in data/project.yaml"
+	@echo "make github       make publish, then push $(OUTPUTDIR)/ to $(PUBLISH_REMOTE)/$(PUBLISH_BRANCH) with ghp-import"
 	@echo "make new-post     start a news item dated today (a draft)"
 	@echo "make new-event    start an event dated today in data/events.yaml"
 	@echo "make hooks        check content and data before each commit (pre-commit)"
@@ -81,12 +82,14 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
+# The settings come from the environment (see publishconf.py); a missing or
+# wrong one stops the build and output/ stays as it was.
 publish: install
 	$(BUILD) $(INPUTDIR) -o $(OUTPUTDIR) -s $(PUBLISHCONF)
 
-# Publishes whatever is in output/: run `make publish` first.
-github: install
-	@test -f $(OUTPUTDIR)/index.html || { echo "$(OUTPUTDIR)/ is empty: run make publish first"; exit 1; }
+# Builds for production first, as Pelican's own Makefile does: what is pushed
+# is always a `make publish` build, never a preview left in output/.
+github: publish
 	$(BIN)/ghp-import --no-jekyll --push --force --remote $(PUBLISH_REMOTE) \
 		--branch $(PUBLISH_BRANCH) $(if $(CNAME),--cname $(CNAME)) \
 		--message "Publish $$(git rev-parse --short HEAD 2>/dev/null || echo site)" $(OUTPUTDIR)

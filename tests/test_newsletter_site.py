@@ -10,13 +10,13 @@ import pytest
 from htmlpage import file_to_url, html_files, read_page, url_to_file
 from newsletter import consent
 from newsletter.forms import PAGE, PRIVACY_VERSION
-from sitebuild import run_pelican
+from sitebuild import copy_project_sources, run_pelican
 
 ENDPOINT = "http://127.0.0.1:8001/subscribe"
 NEWSLETTER_PAGES = {"it": "/newsletter/", "en": "/en/newsletter/"}
 # The honeypot's input, with nothing but its label between it and a hidden block's start.
 HIDDEN_HONEYPOT = re.compile(
-    r'<div [^>]*\bhidden\b[^>]*>\s*<label for="nl-website">[^<]*</label>\s*<input [^>]*id="nl-website"'
+    r'<div [^>]*\bhidden\b[^>]*>\s*<label for="nl-extra">[^<]*</label>\s*<input [^>]*id="nl-extra"'
 )
 
 
@@ -66,7 +66,7 @@ def test_every_page_has_one_form_in_its_own_language(site):
         assert inputs["email"]["type"] == "email"
         assert inputs["name"]["maxlength"] == "100"
         # The honeypot is in a hidden block, out of the tab order.
-        assert inputs["website"]["tabindex"] == "-1"
+        assert inputs["nl_extra"]["tabindex"] == "-1"
         assert HIDDEN_HONEYPOT.search(text), f"{path}: the honeypot is not inside a hidden block"
         # The privacy notice of the same language is linked from the form.
         privacy = [
@@ -136,15 +136,26 @@ def test_a_bad_endpoint_stops_the_build_with_a_message(tmp_path):
 
 
 def test_publishing_takes_the_endpoint_from_the_environment(tmp_path):
-    env = {"SITEURL": "https://www.example.org"}
-    result = run_pelican(tmp_path / "a", settings="publishconf.py", env=env)
-    assert result.returncode == 0, result.stderr
-    assert (
-        'action="https://www.example.org/subscribe"' in (tmp_path / "a" / "index.html").read_text()
+    """There is no default (it was SITEURL/subscribe): tests/test_publish.py has the refusals."""
+    content, data = copy_project_sources(tmp_path / "sources")
+    fixture = os.path.join(os.path.dirname(__file__), "fixtures", "privacy", "controller.yaml")
+    with (
+        open(fixture, encoding="utf-8") as source,
+        open(os.path.join(data, "project.yaml"), "a", encoding="utf-8") as target,
+    ):
+        target.write("\n" + source.read())
+    env = {"SITEURL": "https://www.example.org", "NEWSLETTER_ENDPOINT": ""}
+    result = run_pelican(
+        tmp_path / "a", content=content, data=data, settings="publishconf.py", env=env
     )
+    assert result.returncode != 0
+    assert "publishconf.py: NEWSLETTER_ENDPOINT: is not set" in result.stderr
+    assert not (tmp_path / "a").exists()
 
     env["NEWSLETTER_ENDPOINT"] = "https://iscrizioni.example.org/subscribe"
-    result = run_pelican(tmp_path / "b", settings="publishconf.py", env=env)
+    result = run_pelican(
+        tmp_path / "b", content=content, data=data, settings="publishconf.py", env=env
+    )
     assert result.returncode == 0, result.stderr
     assert f'action="{env["NEWSLETTER_ENDPOINT"]}"' in (tmp_path / "b" / "index.html").read_text()
 

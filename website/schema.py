@@ -247,6 +247,28 @@ class Budget(Record):
     currency: Literal["EUR"] = "EUR"
 
 
+class Controller(Record):
+    """The data controller (GDPR art. 13(1)(a)): who the privacy notices name."""
+
+    name: Text
+    address: Text
+    email: Email
+
+
+class DataProtectionOfficer(Record):
+    """The data protection officer (GDPR art. 13(1)(b)), when there is one."""
+
+    name: Text
+    email: Email
+
+
+class Privacy(Record):
+    # Optional so that previews build; publishconf.py's REQUIRE_PRIVACY_CONTROLLER
+    # makes a missing controller stop `make publish` (plugins/site_data).
+    controller: Controller | None = None
+    dpo: DataProtectionOfficer | None = None
+
+
 class Project(Record):
     name: LocalizedText
     lead_partner: Slug
@@ -257,6 +279,7 @@ class Project(Record):
     budget: Budget
     duration_months: int = Field(gt=0)
     contact: Contact | None = None
+    privacy: Privacy | None = None
 
 
 class Partner(Record):

@@ -29,6 +29,7 @@ def load_for(settings):
         timezone=zoneinfo.ZoneInfo(settings.get("TIMEZONE") or "UTC"),
         content_path=os.path.abspath(settings["PATH"]),
         material_max_bytes=settings.get("MATERIALS_MAX_BYTES", DEFAULT_MATERIAL_MAX_BYTES),
+        require_privacy_controller=bool(settings.get("REQUIRE_PRIVACY_CONTROLLER")),
     )
 
 

@@ -55,13 +55,23 @@ class SiteData:
 class CrossChecks:
     """Checks between records and files, once each record is valid on its own."""
 
-    def __init__(self, files, records, problems, content_path, material_max_bytes, languages):
+    def __init__(
+        self,
+        files,
+        records,
+        problems,
+        content_path,
+        material_max_bytes,
+        languages,
+        require_privacy_controller=False,
+    ):
         self.files = files
         self.records = records  # stem → [(index, record)] or a record
         self.problems = problems
         self.content_path = os.path.normpath(content_path)
         self.material_max_bytes = material_max_bytes
         self.languages = languages
+        self.require_privacy_controller = require_privacy_controller
         # Ids written in each list file, valid records or not, so that one
         # broken record does not also break every reference to it. None when
         # the file could not be read at all: its references are not checked.
@@ -86,6 +96,7 @@ class CrossChecks:
             self.duplicate_ids(stem)
         self.partners()
         self.project()
+        self.privacy()
         self.lines()
         self.workshops()
         self.events()
@@ -134,6 +145,21 @@ class CrossChecks:
                 ("lead_partner",),
                 f"'{lead}' does not have role: lead in data/partners.yaml",
                 "set role: lead on that partner",
+            )
+
+    def privacy(self):
+        """Publishing (REQUIRE_PRIVACY_CONTROLLER) needs the controller the notices name."""
+        project = self.records["project"]
+        if not self.require_privacy_controller or project is None:
+            return
+        if project.privacy is None or project.privacy.controller is None:
+            self.report(
+                "project",
+                ("privacy", "controller"),
+                "the data controller is missing: the privacy notices must name it "
+                "before the site is published",
+                "add 'privacy: controller: {name: …, address: …, email: …}' with the "
+                "controller's real details; see docs/dati.md",
             )
 
     def lines(self):
@@ -282,6 +308,7 @@ def load_site_data(
     timezone,
     content_path,
     material_max_bytes=DEFAULT_MATERIAL_MAX_BYTES,
+    require_privacy_controller=False,
 ):
     """(SiteData, problems). Problems are complete: every file is read and checked."""
     context = {"languages": tuple(languages), "default_lang": default_lang, "timezone": timezone}
@@ -294,7 +321,15 @@ def load_site_data(
             records[stem] = validate_records(data_file_, model, shape, context, problems)
         else:
             records[stem] = None if shape == "mapping" else []
-    CrossChecks(files, records, problems, content_path, material_max_bytes, tuple(languages)).run()
+    CrossChecks(
+        files,
+        records,
+        problems,
+        content_path,
+        material_max_bytes,
+        tuple(languages),
+        require_privacy_controller,
+    ).run()
     data = SiteData(
         project=records["project"],
         partners=[r for _, r in records["partners"]],
