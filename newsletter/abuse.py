@@ -33,15 +33,27 @@ def origin_allowed(origin, fetch_site, allowed, own_origin):
     return fetch_site is None or fetch_site.strip().lower() in FRIENDLY_FETCH_SITES
 
 
-def looks_automated(form, now_ms, min_fill_seconds):
-    """A filled honeypot, or a form sent faster than a person could fill it.
+# The honeypot: a field people never see, so only a bot fills it. Its name
+# means nothing to autofill (browsers and password managers fill fields called
+# name, email, url, website…: a person's form would look like a bot's);
+# `website`, its former name, may still come from pages cached before the change.
+HONEYPOTS = ("nl_extra", "website")
+
+
+def honeypot_filled(form):
+    return any(form.get(field, "").strip() for field in HONEYPOTS)
+
+
+def sent_too_fast(form, now_ms, min_fill_seconds):
+    """Was the form sent sooner after it was shown than a person could fill it?
 
     `ts` is set by the site's script when the form is shown (Unix time in
-    milliseconds); without JavaScript it is absent or empty and not checked.
-    A value that is not a number, or lies in the future, is a bot's guess.
+    milliseconds), or by the service's own page; without JavaScript it is
+    absent or empty and not checked. A value that is not a number, or lies in
+    the future (a bot's guess, or a visitor's clock running ahead), counts as
+    too fast too. People are told, and may send the form again (autofill
+    fills a form in no time); bots rarely read the answer.
     """
-    if form.get("website", "").strip():
-        return True
     shown = form.get("ts", "")
     if shown == "":
         return False
@@ -69,6 +81,16 @@ def client_ip(remote_addr, forwarded_for, trusted_proxies):
         if not any(address in network for network in trusted_proxies):
             return hop
     return remote_addr
+
+
+def untrusted_forwarding(remote_addr, forwarded_for, trusted_proxies):
+    """Does a request carry X-Forwarded-For from a peer that is not one of our proxies?
+
+    The header is then ignored (see client_ip). Behind a reverse proxy that
+    is missing from NEWSLETTER_TRUSTED_PROXIES, every visitor would share the
+    proxy's address, and its rate limit: worth a warning.
+    """
+    return bool(forwarded_for) and not _in_networks(remote_addr, trusted_proxies)
 
 
 def ip_hmac(secret, ip):

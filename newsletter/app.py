@@ -9,12 +9,21 @@ unsubscribe anyone.
 import dataclasses
 import logging
 import math
+import threading
 import time
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from newsletter.abuse import client_ip, ip_hmac, looks_automated, origin_allowed, rate_limit_key
+from newsletter.abuse import (
+    client_ip,
+    honeypot_filled,
+    ip_hmac,
+    origin_allowed,
+    rate_limit_key,
+    sent_too_fast,
+    untrusted_forwarding,
+)
 from newsletter.config import origin_of
 from newsletter.consent import (
     CONSENT_TEXT,
@@ -35,17 +44,23 @@ log = logging.getLogger(__name__)
 # The order of the fields on the form, for the error summary, and their ids.
 FIELD_IDS = {"form": "nl-email", "name": "nl-name", "email": "nl-email", "consent": "nl-consent"}
 FIELD_ORDER = ("form", "name", "email", "consent")
+# At most one warning about X-Forwarded-For from an untrusted peer this often, per process.
+FORWARDING_WARNING_SECONDS = 600
 
 
-def create_app(config, writer, limiter):
-    """The Flask application. `writer` is a writer.WriterClient, `limiter` an abuse.RateLimiter."""
+def create_app(config, writer, limiter, heartbeats=None, watched=()):
+    """The Flask application.
+
+    `writer` is a writer.WriterClient, `limiter` an abuse.RateLimiter,
+    `heartbeats` the health.Heartbeats of the `watched` processes, for /healthz.
+    """
     app = Flask(__name__)
     app.config.update(
         MAX_CONTENT_LENGTH=config.max_body,
         MAX_FORM_MEMORY_SIZE=config.max_body,
         MAX_FORM_PARTS=50,
     )
-    tokens = Tokens(config.secret, config.confirm_max_age)
+    tokens = Tokens(config.secret, config.confirm_max_age, config.secret_fallbacks)
     domain = mail_domain(config.mail_from)
     site_origin = origin_of(config.site_url)
     trusted_origins = set(config.allowed_origins)
@@ -83,6 +98,22 @@ def create_app(config, writer, limiter):
             request.headers.get("X-Forwarded-For"),
             config.trusted_proxies,
         )
+
+    forwarding_warning = _Occasionally(FORWARDING_WARNING_SECONDS)
+
+    @app.before_request
+    def check_forwarding():
+        # No address in the message: the service logs none (see the privacy notice).
+        forwarded = request.headers.get("X-Forwarded-For")
+        if untrusted_forwarding(request.remote_addr or "", forwarded, config.trusted_proxies):
+            skipped = forwarding_warning.due()
+            if skipped is not None:
+                log.warning(
+                    "X-Forwarded-For ignored: a request came with it from a peer not listed in"
+                    " NEWSLETTER_TRUSTED_PROXIES; behind a reverse proxy, list the proxy's"
+                    " address there, or every visitor shares its rate limit%s",
+                    f" ({skipped} more such requests since the last warning)" if skipped else "",
+                )
 
     def form_lang():
         try:
@@ -129,9 +160,7 @@ def create_app(config, writer, limiter):
         if error.expired:
             body = text["expired_body"].format(days=round(config.confirm_max_age / 86400))
             return page("message.html", lang, 410, title=text["expired_title"], body=body)
-        return page(
-            "message.html", lang, 404, title=text["invalid_title"], body=text["invalid_body"]
-        )
+        return invalid_link(lang)
 
     # -- sign-up ---------------------------------------------------------------
 
@@ -153,12 +182,15 @@ def create_app(config, writer, limiter):
             return response
         form = request.form  # 413 if too large
         lang = form_language(form.get("lang"))
-        if looks_automated(form, time.time() * 1000, config.min_fill_seconds):
-            log.info("sign-up discarded: honeypot or time trap")
+        if honeypot_filled(form):
+            log.info("sign-up discarded: honeypot")
             return accepted(lang)
         result = read_signup(form)
         if result.errors:
             return invalid_signup(result, lang)
+        now_ms = time.time() * 1000
+        if sent_too_fast(form, now_ms, config.min_fill_seconds):
+            return too_fast(result, lang, int(now_ms))
         try:
             writer.submit(
                 "signup",
@@ -180,20 +212,48 @@ def create_app(config, writer, limiter):
         messages = {field: text[key] for field, key in result.errors.items()}
         if wants_json():
             return jsonify(ok=False, errors=messages), 422
-        return page(
-            "signup_form.html",
+        return signup_form(
+            result,
             lang,
-            422,
             title=text["signup_title"],
             page_title=f"{text['error_summary_title']} – {text['signup_title']}",
             errors=[(field, messages[field]) for field in FIELD_ORDER if field in messages],
             messages=messages,
+        )
+
+    def too_fast(result, lang, now_ms):
+        """The time trap caught a form that may be a person's (autofill is quick): say so.
+
+        Nothing is stored. The form comes back filled in, stamped with the
+        service's own time, so that sending it again after a moment passes,
+        whatever the visitor's clock says.
+        """
+        text = TEXTS[lang]
+        if wants_json():
+            retry = {"ts": str(now_ms), "after": config.min_fill_seconds}
+            return jsonify(ok=False, errors={"form": text["too_fast_retry"]}, retry=retry), 422
+        return signup_form(
+            result,
+            lang,
+            title=text["too_fast_title"],
+            notice=text["too_fast_body"],
+            consent_given=True,
+            ts=str(now_ms),
+        )
+
+    def signup_form(result, lang, **context):
+        """The form again, as it was sent: for errors, or after the time trap."""
+        return page(
+            "signup_form.html",
+            lang,
+            422,
             field_ids=FIELD_IDS,
             values=result.values,
             action=request.script_root + "/subscribe",
             consent_text=CONSENT_TEXT[lang],
             privacy_url=config.site_page(PRIVACY_PAGES[lang]),
             page_url=config.site_page(result.values["page"]),
+            **context,
         )
 
     # -- mailed links: confirmation and unsubscribing ------------------------------
@@ -212,6 +272,17 @@ def create_app(config, writer, limiter):
             return problem
         address, lang = owner
         text = TEXTS[lang]
+        if kind == "confirm":
+            # A link already used says so, rather than asking to confirm again.
+            try:
+                status = writer.submit("status", email=address)
+            except WriterUnavailable:
+                log.exception("status not read")  # the button's POST will say more
+                status = "pending"
+            if status == "confirmed":
+                return already_confirmed(address, lang)
+            if status == "gone":
+                return invalid_link(lang)
         return page(
             "confirm.html",
             lang,
@@ -240,11 +311,22 @@ def create_app(config, writer, limiter):
             return error_page(503, lang)
         text = TEXTS[lang]
         if outcome == "gone":
-            return page(
-                "message.html", lang, 404, title=text["invalid_title"], body=text["invalid_body"]
-            )
+            return invalid_link(lang)
+        if outcome == "already":
+            return already_confirmed(address, lang)
         body = text["confirmed_body"].format(email=address)
         return page("message.html", lang, title=text["confirmed_title"], body=body)
+
+    def already_confirmed(address, lang):
+        text = TEXTS[lang]
+        body = text["already_body"].format(email=address)
+        return page("message.html", lang, title=text["already_title"], body=body)
+
+    def invalid_link(lang):
+        text = TEXTS[lang]
+        return page(
+            "message.html", lang, 404, title=text["invalid_title"], body=text["invalid_body"]
+        )
 
     @app.get("/unsubscribe/<token>")
     def unsubscribe_page(token):
@@ -273,6 +355,10 @@ def create_app(config, writer, limiter):
 
     @app.get("/healthz")
     def health():
+        """200 while the writer and the outbox worker go round their loops, else 503."""
+        problems = heartbeats.problems(watched, config.stuck_seconds) if heartbeats else []
+        if problems:
+            return Response("".join(f"{line}\n" for line in problems), 503, mimetype="text/plain")
         return Response("ok\n", mimetype="text/plain")
 
     @app.errorhandler(HTTPException)
@@ -291,6 +377,27 @@ def create_app(config, writer, limiter):
 
     app.wsgi_app = _with_headers(app.wsgi_app, security_headers, trusted_origins)
     return app
+
+
+class _Occasionally:
+    """Says when something is due again: at most once every `seconds`."""
+
+    def __init__(self, seconds):
+        self._seconds = seconds
+        self._next = 0.0
+        self._skipped = 0
+        self._lock = threading.Lock()
+
+    def due(self):
+        """How many times it was skipped since it last was due, or None if not due."""
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next:
+                self._skipped += 1
+                return None
+            self._next = now + self._seconds
+            skipped, self._skipped = self._skipped, 0
+            return skipped
 
 
 def own_origin(environ):

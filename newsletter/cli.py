@@ -7,6 +7,7 @@ and exits non-zero, without a traceback.
 
 import argparse
 import dataclasses
+import datetime
 import logging
 import os
 import signal
@@ -18,6 +19,9 @@ from email_validator import EmailNotValidError, validate_email
 from newsletter import config as settings
 from newsletter import db, export, retention, subscriptions
 from newsletter.tokens import Tokens
+
+# `stats` alerts about mail still unsent this many seconds after it was queued.
+STATS_MAX_WAIT = 3600.0
 
 
 def main(argv=None):
@@ -81,7 +85,17 @@ def build_parser():
     leave.add_argument("email")
     leave.set_defaults(run=run_unsubscribe)
 
-    stats = commands.add_parser("stats", help="counts, and mail that needs attention")
+    stats = commands.add_parser(
+        "stats",
+        help="counts, and mail that needs attention (exit status 1 if any: for cron alerts)",
+    )
+    stats.add_argument(
+        "--max-wait",
+        type=float,
+        default=STATS_MAX_WAIT,
+        metavar="SECONDS",
+        help=f"alert about mail unsent after this long (default {STATS_MAX_WAIT:.0f})",
+    )
     stats.set_defaults(run=run_stats)
 
     purge = commands.add_parser("purge", help="delete data past its retention period")
@@ -140,7 +154,7 @@ def run_worker(config, args):
 
 
 def run_export(config, args):
-    tokens = Tokens(config.secret, config.confirm_max_age)
+    tokens = Tokens(config.secret, config.confirm_max_age, config.secret_fallbacks)
     base = config.public_url
 
     def unsubscribe_url(email, lang):
@@ -190,8 +204,16 @@ def run_unsubscribe(config, args):
 
 
 def run_stats(config, args):
+    """Print the counts; exit 1 when mail waits too long or has failed, so cron can alert."""
+    if not args.max_wait >= 0:
+        raise settings.ConfigError("--max-wait must be 0 or more seconds")
+    cutoff = db.iso(db.now() - datetime.timedelta(seconds=args.max_wait))
     conn = db.connect(config.db_path)
     try:
+        late = conn.execute(
+            "SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending') AND queued_at < ?",
+            (cutoff,),
+        ).fetchone()[0]
         subscribers = dict(conn.execute("SELECT status, count(*) FROM subscribers GROUP BY status"))
         mails = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state"))
         oldest = conn.execute(
@@ -222,7 +244,14 @@ def run_stats(config, args):
         print(
             "  (decide with `python -m newsletter requeue ID` or `python -m newsletter dismiss ID`)"
         )
-    return 0
+    alerts = []
+    if late:
+        alerts.append(f"{late} mail(s) waiting for more than {args.max_wait:g} s")
+    if mails.get("failed"):
+        alerts.append(f"{mails['failed']} mail(s) failed")
+    for alert in alerts:
+        print(f"ALERT: {alert}")
+    return 1 if alerts else 0
 
 
 def run_purge(config, args):

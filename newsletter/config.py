@@ -40,6 +40,7 @@ class Config:
     mode: str
     db_path: str
     secret: str | None
+    secret_fallbacks: tuple  # earlier secrets whose links still work
     site_url: str
     public_url: str | None
     allowed_origins: frozenset
@@ -59,6 +60,9 @@ class Config:
     max_body: int
     threads: int
     processes: int
+    channel_timeout: int
+    connection_limit: int
+    stuck_seconds: float
 
     @property
     def production(self):
@@ -107,6 +111,13 @@ def from_env(env=None):
                 f"NEWSLETTER_SECRET is too short: use at least {MIN_SECRET_LENGTH} random characters"
             )
 
+    # Links mailed before the secret changed stay valid while their secret is here.
+    fallbacks = tuple(_items(get("NEWSLETTER_SECRET_FALLBACKS") or ""))
+    if production and any(len(item) < MIN_SECRET_LENGTH for item in fallbacks):
+        raise ConfigError(
+            f"NEWSLETTER_SECRET_FALLBACKS: every secret needs at least {MIN_SECRET_LENGTH} characters"
+        )
+
     site_url = get("NEWSLETTER_SITE_URL")
     if site_url is None:
         if production:
@@ -120,13 +131,28 @@ def from_env(env=None):
     if public_url is not None:
         public_url = _base_url("NEWSLETTER_PUBLIC_URL", public_url)
     elif production:
-        public_url = site_url
+        raise ConfigError(
+            "NEWSLETTER_PUBLIC_URL must be set in production mode: the service's address"
+            " for links in mails, e.g. https://www.example.org"
+        )
 
+    # The form is on the site: posts from anywhere else are refused, so a list
+    # without the site's own origin would refuse every sign-up.
+    site_origin = origin_of(site_url)
     origins = get("NEWSLETTER_ALLOWED_ORIGINS")
     if origins is None:
-        allowed = {origin_of(site_url)}
+        allowed = {site_origin}
     else:
         allowed = {_origin("NEWSLETTER_ALLOWED_ORIGINS", item) for item in _items(origins)}
+        if not allowed:
+            raise ConfigError(
+                f"NEWSLETTER_ALLOWED_ORIGINS lists no origin: leave it unset for {site_origin}"
+            )
+        if production and site_origin not in allowed:
+            raise ConfigError(
+                f"NEWSLETTER_ALLOWED_ORIGINS must include the site's origin, {site_origin}"
+                " (NEWSLETTER_SITE_URL)"
+            )
 
     proxies = tuple(
         _network("NEWSLETTER_TRUSTED_PROXIES", item)
@@ -177,10 +203,16 @@ def from_env(env=None):
     def seconds(name, default, minimum=0.0):
         return _number(name, get(name) or default, minimum)
 
+    # /healthz reports a process that shows no sign of life for this long. The
+    # worker cannot show any while one SMTP exchange is under way, each of
+    # whose steps may take SMTP_TIMEOUT.
+    stuck_default = max(120.0, 4 * smtp.timeout) if smtp else 120.0
+
     return Config(
         mode=mode,
         db_path=get("NEWSLETTER_DB") or DEFAULT_DB,
         secret=secret,
+        secret_fallbacks=fallbacks,
         site_url=site_url,
         public_url=public_url,
         allowed_origins=frozenset(allowed),
@@ -200,6 +232,13 @@ def from_env(env=None):
         max_body=_integer("NEWSLETTER_MAX_BODY", get("NEWSLETTER_MAX_BODY") or "8192", 1024, 10**7),
         threads=_integer("NEWSLETTER_THREADS", get("NEWSLETTER_THREADS") or "8", 1, 256),
         processes=_integer("NEWSLETTER_PROCESSES", get("NEWSLETTER_PROCESSES") or "1", 1, 64),
+        channel_timeout=_integer(
+            "NEWSLETTER_CHANNEL_TIMEOUT", get("NEWSLETTER_CHANNEL_TIMEOUT") or "30", 1, 3600
+        ),
+        connection_limit=_integer(
+            "NEWSLETTER_CONNECTION_LIMIT", get("NEWSLETTER_CONNECTION_LIMIT") or "100", 1, 10000
+        ),
+        stuck_seconds=seconds("NEWSLETTER_STUCK_SECONDS", str(stuck_default), 1.0),
     )
 
 

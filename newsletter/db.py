@@ -6,6 +6,10 @@ before it returns, so a sign-up acknowledged with a 303 survives a crash or a
 power cut. Writes start with BEGIN IMMEDIATE, which takes the write lock up
 front: a transaction that reads and then writes cannot fail half-way with
 SQLITE_BUSY, it waits (busy_timeout) for its turn instead.
+
+The database holds personal data: its folder, when the service creates it,
+is private to the service's user (0700), and so is the file (0600; SQLite
+gives its -wal and -shm files the same mode).
 """
 
 import contextlib
@@ -13,10 +17,15 @@ import datetime
 import os
 import secrets
 import sqlite3
+import stat
+
+from newsletter.forms import mailbox
 
 BUSY_TIMEOUT_MS = 10_000
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
+# The schema as first released (version 1). MIGRATIONS, below, bring it to
+# SCHEMA_VERSION: new and old databases go through the very same steps.
 SCHEMA = """
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
@@ -114,6 +123,69 @@ END;
 """
 
 
+# Version 2: the one-mail-an-hour limit counts a mailbox (the address without
+# its +tag), and a second sign-up no longer changes a pending one.
+SIGNUPS_V2 = """
+DROP TRIGGER signups_insert;
+DROP VIEW signups;
+CREATE INDEX subscribers_mailbox ON subscribers (mailbox);
+
+CREATE VIEW signups AS SELECT
+    NULL AS email, NULL AS mailbox, NULL AS name, NULL AS lang, NULL AS page,
+    NULL AS privacy_version, NULL AS consent_text_sha256, NULL AS ip_hmac, NULL AS base_url,
+    NULL AS message_id, NULL AS at, NULL AS mail_cutoff;
+
+CREATE TRIGGER signups_insert INSTEAD OF INSERT ON signups
+-- A confirmed address stays as it is: no new name, no mail, nothing.
+WHEN NOT EXISTS (SELECT 1 FROM subscribers WHERE email = NEW.email AND status = 'confirmed')
+BEGIN
+    -- New or unsubscribed: (again) pending, with this sign-up's name and
+    -- language. Pending: name and language stay as they were, so that the
+    -- link already mailed confirms what was typed when it was asked for,
+    -- whoever posts the address again.
+    INSERT INTO subscribers (email, mailbox, name, lang, status, created_at, updated_at)
+    VALUES (NEW.email, NEW.mailbox, NEW.name, NEW.lang, 'pending', NEW.at, NEW.at)
+    ON CONFLICT (email) DO UPDATE SET
+        name = CASE WHEN status = 'pending' THEN name ELSE excluded.name END,
+        lang = CASE WHEN status = 'pending' THEN lang ELSE excluded.lang END,
+        mailbox = excluded.mailbox, status = 'pending',
+        updated_at = excluded.updated_at, unsubscribed_at = NULL;
+    INSERT INTO consent_events (
+        subscriber_id, event, at, how, lang, page, privacy_version, consent_text_sha256, ip_hmac
+    )
+    SELECT id, 'given', NEW.at, 'form', NEW.lang, NEW.page, NEW.privacy_version,
+           NEW.consent_text_sha256, NEW.ip_hmac
+    FROM subscribers WHERE email = NEW.email;
+    -- At most one confirmation mail per mailbox per interval, in the
+    -- language that will be confirmed.
+    INSERT INTO outbox (
+        subscriber_id, kind, lang, base_url, message_id, state, queued_at, next_attempt_at
+    )
+    SELECT id, 'confirmation', lang, NEW.base_url, NEW.message_id, 'pending', NEW.at, NEW.at
+    FROM subscribers
+    WHERE email = NEW.email AND NOT EXISTS (
+        SELECT 1 FROM subscribers WHERE mailbox = NEW.mailbox AND last_mail_at > NEW.mail_cutoff
+    );
+    UPDATE subscribers SET last_mail_at = NEW.at
+    WHERE email = NEW.email AND NOT EXISTS (
+        SELECT 1 FROM subscribers WHERE mailbox = NEW.mailbox AND last_mail_at > NEW.mail_cutoff
+    );
+END;
+"""
+
+
+def _to_version_2(conn):
+    conn.execute("ALTER TABLE subscribers ADD COLUMN mailbox TEXT")
+    for row_id, address in conn.execute("SELECT id, email FROM subscribers").fetchall():
+        conn.execute("UPDATE subscribers SET mailbox = ? WHERE id = ?", (mailbox(address), row_id))
+    for statement in _statements(SIGNUPS_V2):
+        conn.execute(statement)
+
+
+# version -> the step that makes it from the version before.
+MIGRATIONS = {2: _to_version_2}
+
+
 def now():
     return datetime.datetime.now(datetime.UTC)
 
@@ -152,14 +224,7 @@ def transaction(conn):
 
 def initialize(path):
     """Create the database (and its folder) if needed and bring the schema up to date."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        os.makedirs(folder, exist_ok=True)
-        # A folder we create only holds data that must never be committed.
-        with open(os.path.join(folder, ".gitignore"), "w", encoding="utf-8") as handle:
-            handle.write(
-                "# Created by the newsletter service: personal data, never commit it.\n*\n"
-            )
+    _create_private(path)
     conn = connect(path)
     try:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -176,9 +241,51 @@ def initialize(path):
                 # and the schema must appear whole or not at all.
                 for statement in _statements(SCHEMA):
                     conn.execute(statement)
+                version = 1
+            if version < SCHEMA_VERSION:
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    MIGRATIONS[step](conn)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     finally:
         conn.close()
+
+
+def _create_private(path):
+    """The folder (0700) and an empty database file (0600), unless they exist."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)  # whatever the umask
+        # A folder we create only holds data that must never be committed.
+        with open(os.path.join(folder, ".gitignore"), "w", encoding="utf-8") as handle:
+            handle.write(
+                "# Created by the newsletter service: personal data, never commit it.\n*\n"
+            )
+    try:
+        # SQLite would create the file readable by everyone (0644 under the
+        # usual umask); an empty file is an empty database to it.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
+
+
+def exposed(path):
+    """Warnings about a database (or its folder) that other users may read."""
+    folder = os.path.dirname(os.path.abspath(path))
+    found = []
+    for target, problem, fix in (
+        (folder, "can be entered by other users", "700"),
+        (path, "can be read by other users", "600"),
+    ):
+        with contextlib.suppress(FileNotFoundError):
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+            if mode & 0o077:
+                found.append(f"{target} {problem} (mode {mode:o}): chmod {fix} it")
+    return found
 
 
 def _statements(script):

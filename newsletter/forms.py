@@ -97,6 +97,17 @@ def read_signup(form):
     return SignupResult(signup, {}, values)
 
 
+def mailbox(address):
+    """The mailbox an address delivers to: without a `+tag`, in lower case.
+
+    `victim+1@example.org` and `victim+2@example.org` usually reach the same
+    person; limits on mail count them as one.
+    """
+    local, at, domain = address.rpartition("@")
+    base = local.split("+", 1)[0]
+    return f"{base or local}{at}{domain}".lower()
+
+
 def valid_name(name):
     return not any(
         unicodedata.category(char) in _FORBIDDEN_CATEGORIES or char in _BIDI_CONTROLS

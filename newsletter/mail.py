@@ -1,15 +1,18 @@
 """Writing the confirmation mail, and the two ways of sending it.
 
-Headers are built with the `email` package, never by pasting strings: it
-refuses CR and LF in any header (so a name cannot inject a `Bcc:`), and
-encodes non-ASCII names properly.
+The confirmation mail goes to an address nobody has confirmed yet, so it
+repeats nothing typed into the form: whoever posted it could otherwise make
+us deliver their words to anyone. It greets without a name and addresses
+the bare address. Headers are built with the `email` package, never by
+pasting strings: it refuses CR and LF in any header.
 
 Sending distinguishes three kinds of failure, because the outbox treats them
 differently:
 - TransportUnavailable: the server could not be reached or is not taking
   mail now; nothing was handed over. Retry everything later.
-- MessageRejected: the server answered this message with an error code
-  (4xx or 5xx); nothing was handed over. Retry this message later.
+- MessageRejected: the server answered this message with an error code;
+  nothing was handed over. A 4xx means "try later"; a 5xx (`permanent`)
+  means "never": the mail is not tried again.
 - DeliveryUncertain: the connection broke after the message was handed
   over; the server may have accepted it. Never retry automatically.
 """
@@ -23,7 +26,6 @@ import secrets
 import smtplib
 import ssl
 import sys
-from email.headerregistry import Address
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -43,7 +45,9 @@ class TransportUnavailable(Exception):
 
 
 class MessageRejected(Exception):
-    pass
+    def __init__(self, message, permanent=False):
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class DeliveryUncertain(Exception):
@@ -65,7 +69,7 @@ def mail_domain(mail_from):
 
 
 def compose_confirmation(
-    *, mail_from, to, name, lang, message_id, confirm_url, unsubscribe_url, site_url, days
+    *, mail_from, to, lang, message_id, confirm_url, unsubscribe_url, site_url, days
 ):
     text = TEXTS[lang]
     recipient = sending_address(to)
@@ -77,12 +81,7 @@ def compose_confirmation(
         )
     )
     message["From"] = mail_from
-    if international:
-        # `Address` cannot hold a Unicode local part; such rare addresses go
-        # without a display name rather than with a hand-quoted one.
-        message["To"] = recipient
-    else:
-        message["To"] = Address(display_name=name or "", addr_spec=recipient)
+    message["To"] = recipient  # no display name: see the module's docstring
     message["Subject"] = text["mail_subject"]
     message["Date"] = email.utils.format_datetime(datetime.datetime.now(datetime.UTC))
     message["Message-ID"] = message_id
@@ -91,7 +90,7 @@ def compose_confirmation(
     # POST `List-Unsubscribe=One-Click` to this address.
     message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    greeting = text["mail_greeting_name"].format(name=name) if name else text["mail_greeting"]
+    greeting = text["mail_greeting"]
     body = text["mail_body"].format(
         site_name=SITE_NAME,
         site_url=site_url + "/",
@@ -166,14 +165,17 @@ class SmtpTransport:
         smtp.data_started = False
         try:
             smtp.send_message(message)
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
-            raise MessageRejected(_describe(error)) from error
-        except smtplib.SMTPResponseException as error:
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _reply in error.recipients.values()]
+            raise MessageRejected(_describe(error), permanent=_permanent(*codes)) from error
+        except smtplib.SMTPResponseException as error:  # also SMTPSenderRefused
             # 421: the server is closing the connection, not judging this message.
             if error.smtp_code == 421:
                 self.close()
                 raise TransportUnavailable(_describe(error)) from error
-            raise MessageRejected(_describe(error)) from error
+            raise MessageRejected(
+                _describe(error), permanent=_permanent(error.smtp_code)
+            ) from error
         except smtplib.SMTPNotSupportedError as error:
             raise MessageRejected(_describe(error)) from error
         except (smtplib.SMTPException, OSError) as error:
@@ -219,6 +221,11 @@ class FileSink:
 
     def close(self):
         pass
+
+
+def _permanent(*codes):
+    """5xx answers mean the server will never take this message: sending it again is spam."""
+    return bool(codes) and all(isinstance(code, int) and 500 <= code <= 599 for code in codes)
 
 
 def _describe(error):

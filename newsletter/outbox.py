@@ -4,9 +4,13 @@ A mail goes through these states:
 
     pending ──claim──> sending ──accepted──> sent
        ^                  │
-       └──refused/down────┤      (back to pending, later: exponential backoff)
+       └─4xx/down─────────┤      (back to pending, later: exponential backoff)
+                          ├──5xx───────────> failed     (reported by `stats`)
                           ├──too old───────> failed     (reported by `stats`)
                           └──answer lost───> uncertain  (reported by `stats`)
+
+A 5xx answer is the server's final word on that message: sending it again
+would only look like spam.
 
 A row is claimed (state `sending`, committed) before the SMTP transaction
 and marked `sent` after it. If the process dies in between, nobody knows
@@ -43,6 +47,8 @@ from newsletter.tokens import Tokens
 
 log = logging.getLogger(__name__)
 
+# The longest a waiting worker goes without a heartbeat.
+HEARTBEAT_SECONDS = 1.0
 INTERRUPTED = "the worker stopped while sending this mail: it may or may not have been delivered"
 
 
@@ -70,7 +76,8 @@ class WorkerLock:
         """Take the lock if it is free; return whether we hold it."""
         if self._handle is not None:
             return True
-        handle = open(self.path, "a+b")  # noqa: SIM115 - held open for as long as the lock
+        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        handle = open(descriptor, "r+b")  # noqa: SIM115 - held open for as long as the lock
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -87,15 +94,18 @@ class WorkerLock:
 
 
 class Worker:
-    def __init__(self, config, transport=None, wake_fd=None):
+    def __init__(self, config, transport=None, wake_fd=None, heartbeat=None):
         self.config = config
+        # Called whenever the worker goes round its loop, so that /healthz can
+        # tell a stuck worker (see health.py); at least once a second.
+        self._heartbeat = heartbeat or (lambda: None)
         # Readable when the writer process has queued mail (see writer.py).
         self._wake_fd = wake_fd
         # stop() writes to this pipe, which ends any wait at once.
         self._stop_read, self._stop_write = os.pipe()
         os.set_blocking(self._stop_write, False)
         self.transport = transport or make_transport(config)
-        self.tokens = Tokens(config.secret, config.confirm_max_age)
+        self.tokens = Tokens(config.secret, config.confirm_max_age, config.secret_fallbacks)
         self.lock = WorkerLock(config.db_path)
         self._stop = threading.Event()
         self._conn = None
@@ -117,6 +127,7 @@ class Worker:
     def run_forever(self):
         """Keep sending until stop() is called. Waits its turn if another worker runs."""
         while not self._stop.is_set():
+            self._heartbeat()
             if not self.lock.acquire():
                 self._sleep(self.config.poll_seconds)
                 continue
@@ -176,15 +187,22 @@ class Worker:
         self._sleep(delay)
 
     def _sleep(self, seconds, wake=True):
-        if self._stop.is_set() or seconds <= 0:
-            return
+        deadline = time.monotonic() + seconds
         watched = [self._stop_read]
         if wake and self._wake_fd is not None:
             watched.append(self._wake_fd)
-        ready = select.select(watched, [], [], seconds)[0]
-        if self._wake_fd in ready:
-            with contextlib.suppress(BlockingIOError):
-                os.read(self._wake_fd, 4096)
+        while not self._stop.is_set():
+            self._heartbeat()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            ready = select.select(watched, [], [], min(left, HEARTBEAT_SECONDS))[0]
+            if self._wake_fd in ready:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(self._wake_fd, 4096)
+                return
+            if ready:
+                return
 
     def _pass(self):
         """Send every due mail, one transaction per mail. Returns what happened."""
@@ -196,6 +214,7 @@ class Worker:
         opened = False
         try:
             while not self._stop.is_set():
+                self._heartbeat()
                 if not opened:
                     if not self._anything_due():
                         break
@@ -221,6 +240,11 @@ class Worker:
                 try:
                     self.transport.send(message, links)
                 except MessageRejected as error:
+                    if error.permanent:
+                        finished = (outbox_id, "failed", f"refused: {error}")
+                        counts["failed"] += 1
+                        log.error("mail %d refused for good: %s", outbox_id, error)
+                        continue
                     finished = self._retry_later(outbox_id, attempts, queued_at, str(error))
                     counts["failed" if finished[1] == "failed" else "retry"] += 1
                     log.warning("mail %d refused (attempt %d): %s", outbox_id, attempts, error)
@@ -290,7 +314,7 @@ class Worker:
                 return None
             row = conn.execute(
                 "SELECT o.id, o.lang, o.base_url, o.message_id, o.attempts, o.queued_at,"
-                " s.email, s.name, s.status FROM outbox o JOIN subscribers s ON s.id = o.subscriber_id"
+                " s.email, s.status FROM outbox o JOIN subscribers s ON s.id = o.subscriber_id"
                 " WHERE o.state = 'pending' AND o.next_attempt_at <= ?"
                 " ORDER BY o.next_attempt_at, o.id LIMIT 1",
                 (now,),
@@ -309,7 +333,6 @@ class Worker:
             "attempts",
             "queued_at",
             "email",
-            "name",
             "status",
         )
         claimed = dict(zip(keys, row, strict=True))
@@ -325,7 +348,6 @@ class Worker:
         message = compose_confirmation(
             mail_from=self.config.mail_from,
             to=row["email"],
-            name=row["name"],
             lang=row["lang"],
             message_id=row["message_id"],
             confirm_url=confirm_url,

@@ -7,10 +7,17 @@
 Python runs one thread at a time per process, so the work is split where
 it would otherwise queue: N web processes use N CPU cores (the kernel hands
 each new connection to one of them), and the writer, which must never wait,
-has a process to itself. The web processes share the rate limiter (a
-memory map created before they are forked). The supervisor only watches:
-it restarts a process that dies, and on SIGTERM or Ctrl-C stops the web
-processes first, so that requests in flight still reach the writer.
+has a process to itself. The web processes share the rate limiter and the
+heartbeats of the writer and the worker (memory maps created before they are
+forked; see health.py). The supervisor only watches: it restarts a process
+that dies, and on SIGTERM or Ctrl-C stops the web processes first, so that
+requests in flight still reach the writer.
+
+Waitress closes connections idle for NEWSLETTER_CHANNEL_TIMEOUT and takes at
+most NEWSLETTER_CONNECTION_LIMIT at a time per web process (the rest wait in
+the listening queue). A client sending a byte now and then is not idle,
+though: the service must sit behind a reverse proxy that buffers whole
+requests before passing them on (see docs/newsletter.md).
 """
 
 import contextlib
@@ -26,8 +33,10 @@ import time
 
 import waitress
 
+from newsletter import db
 from newsletter.abuse import RateLimiter
 from newsletter.app import create_app
+from newsletter.health import Heartbeats
 from newsletter.outbox import Worker
 from newsletter.writer import WriterClient, run_writer_process
 
@@ -39,9 +48,13 @@ STOP_TIMEOUT = 30.0
 
 def serve(config, host, port, *, processes=1, run_worker=True):
     """Serve until SIGTERM or Ctrl-C."""
+    for warning in db.exposed(config.db_path):
+        log.warning("%s", warning)
     listener = socket.create_server((host, port), backlog=BACKLOG)
     # Created before forking, so that every web process shares the counters.
     limiter = RateLimiter(config.rate_limit, config.rate_period, config.secret)
+    heartbeats = Heartbeats()
+    watched = ("writer", "outbox") if run_worker else ("writer",)
     # The writer's socket lives in a folder only this user can enter.
     private = tempfile.mkdtemp(prefix="newsletter-")
     address = os.path.join(private, "writer.sock")
@@ -49,11 +62,17 @@ def serve(config, host, port, *, processes=1, run_worker=True):
     for fd in (wake_read, wake_write):
         os.set_blocking(fd, False)
 
-    roles = {"writer": lambda: run_writer_process(config.db_path, address, wake_write)}
+    roles = {
+        "writer": lambda: run_writer_process(
+            config.db_path, address, wake_write, heartbeats.beater("writer")
+        )
+    }
     if run_worker:
-        roles["outbox"] = lambda: _run_worker(config, wake_read)
+        roles["outbox"] = lambda: _run_worker(config, wake_read, heartbeats.beater("outbox"))
     for number in range(1, processes + 1):
-        roles[f"web-{number}"] = lambda: _run_web(config, listener, limiter, address)
+        roles[f"web-{number}"] = lambda: _run_web(
+            config, listener, limiter, address, heartbeats, watched
+        )
 
     mail = (
         f"SMTP {config.smtp.host}:{config.smtp.port}"
@@ -68,7 +87,7 @@ def serve(config, host, port, *, processes=1, run_worker=True):
         flush=True,
     )
     try:
-        _supervise(roles)
+        _supervise(roles, heartbeats)
     finally:
         listener.close()
         os.close(wake_read)
@@ -76,12 +95,18 @@ def serve(config, host, port, *, processes=1, run_worker=True):
         shutil.rmtree(private, ignore_errors=True)
 
 
-def _run_web(config, listener, limiter, writer_address):
-    app = create_app(config, WriterClient(writer_address), limiter)
+def _run_web(config, listener, limiter, writer_address, heartbeats=None, watched=()):
+    app = create_app(config, WriterClient(writer_address), limiter, heartbeats, watched)
     server = waitress.create_server(
         app,
         sockets=[listener],
         threads=config.threads,
+        # Idle connections are closed, checked for every few seconds; beyond
+        # the limit, new connections wait in the listening queue.
+        channel_timeout=config.channel_timeout,
+        cleanup_interval=max(1, min(30, config.channel_timeout // 2)),
+        # Waitress counts its own listening socket and wake-up pipe as two.
+        connection_limit=config.connection_limit + 2,
         # Waitress buffers a whole body before the application sees it; stop
         # oversized ones early. The application's own, tighter limit answers
         # with a proper page.
@@ -104,8 +129,8 @@ def _run_web(config, listener, limiter, writer_address):
         server.close()
 
 
-def _run_worker(config, wake_fd):
-    worker = Worker(config, wake_fd=wake_fd)
+def _run_worker(config, wake_fd, heartbeat=None):
+    worker = Worker(config, wake_fd=wake_fd, heartbeat=heartbeat)
     signal.signal(signal.SIGTERM, lambda signum, frame: worker.stop())
     signal.signal(signal.SIGINT, lambda signum, frame: worker.stop())
     worker.run_forever()
@@ -115,7 +140,7 @@ class _Stop(Exception):
     pass
 
 
-def _supervise(roles):
+def _supervise(roles, heartbeats=None):
     parent = os.getpid()
     running = {}  # pid -> role
     signals = {signal.SIGTERM, signal.SIGINT}
@@ -162,6 +187,8 @@ def _supervise(roles):
             role = running.pop(pid, None)
             if role is None:
                 continue
+            if heartbeats is not None and role in ("writer", "outbox"):
+                heartbeats.dead(role)  # /healthz fails until the new one runs
             log.error(
                 "newsletter %s process exited (%s); starting another",
                 role,

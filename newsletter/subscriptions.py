@@ -11,6 +11,7 @@ import email.utils
 
 from newsletter import db
 from newsletter.consent import consent_text_hash
+from newsletter.forms import mailbox
 
 
 def record_signup(conn, signup, *, ip_hmac, base_url, mail_domain, resend_interval, at=None):
@@ -19,18 +20,24 @@ def record_signup(conn, signup, *, ip_hmac, base_url, mail_domain, resend_interv
     Whatever the address's state, the visitor gets the same answer; what
     happens here differs (the rules live in the `signups_insert` trigger, see
     db.py, so that a sign-up is a single statement):
-    - new, pending or unsubscribed: pending, with a new consent record, and a
-      confirmation mail unless one was queued less than `resend_interval`
-      seconds ago (so nobody can flood an inbox through our form);
+    - new or unsubscribed: pending, with this sign-up's name and language;
+    - pending: the name and language stay those of the first sign-up, so the
+      link already mailed confirms what its owner typed, not what someone
+      posted afterwards;
+    - in all three cases, a new consent record, and a confirmation mail unless
+      one went to the same mailbox (the address without its +tag) less than
+      `resend_interval` seconds ago: nobody can flood an inbox through our form;
     - confirmed: nothing changes and no mail is sent, so a stranger cannot
       rename a subscriber or pester them.
     """
     at = at or db.now()
     conn.execute(
-        "INSERT INTO signups (email, name, lang, page, privacy_version, consent_text_sha256,"
-        " ip_hmac, base_url, message_id, at, mail_cutoff) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO signups (email, mailbox, name, lang, page, privacy_version,"
+        " consent_text_sha256, ip_hmac, base_url, message_id, at, mail_cutoff)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             signup.email,
+            mailbox(signup.email),
             signup.name,
             signup.lang,
             signup.page,
@@ -44,6 +51,12 @@ def record_signup(conn, signup, *, ip_hmac, base_url, mail_domain, resend_interv
             db.iso(at - datetime.timedelta(seconds=resend_interval)),
         ),
     )
+
+
+def status(conn, address):
+    """'pending', 'confirmed', or 'gone' (unsubscribed, or not stored at all)."""
+    row = conn.execute("SELECT status FROM subscribers WHERE email = ?", (address,)).fetchone()
+    return "gone" if row is None or row[0] == "unsubscribed" else row[0]
 
 
 def confirm(conn, address, *, ip_hmac, at=None):

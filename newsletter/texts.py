@@ -22,6 +22,9 @@ TEXTS = {
         "consent_required": "Per iscriverti devi dichiarare di aver letto l'informativa sulla privacy e di voler ricevere la newsletter.",
         "form_outdated": "Il modulo non è aggiornato: torna alla pagina, ricaricala e riprova.",
         "signup_ok": "Grazie! Ti abbiamo inviato un'e-mail: apri il link che contiene per confermare l'iscrizione.",
+        "too_fast_title": "Controlla i dati e invia di nuovo",
+        "too_fast_body": "Il modulo è arrivato pochi istanti dopo l'apertura della pagina, prima di quanto serva di solito a una persona per compilarlo (succede quando lo compila il browser), e per questo non l'abbiamo registrato. Controlla i dati qui sotto e premi il pulsante per inviarli.",
+        "too_fast_retry": "Il modulo è stato inviato troppo in fretta e non l'abbiamo registrato: attendi qualche secondo e premi di nuovo il pulsante.",
         "back_to_site": "Torna al sito di OpenSource14",
         "back_to_page": "Torna alla pagina da cui sei arrivato",
         "confirm_title": "Conferma l'iscrizione",
@@ -29,6 +32,8 @@ TEXTS = {
         "confirm_button": "Conferma l'iscrizione",
         "confirmed_title": "Iscrizione confermata",
         "confirmed_body": "Grazie! Riceverai la newsletter di OpenSource14 all'indirizzo {email}. Puoi annullare l'iscrizione in qualsiasi momento con il link presente in ogni e-mail.",
+        "already_title": "Iscrizione già confermata",
+        "already_body": "L'indirizzo {email} è già iscritto alla newsletter di OpenSource14: non devi fare altro. Puoi annullare l'iscrizione in qualsiasi momento con il link presente in ogni e-mail.",
         "expired_title": "Il link è scaduto",
         "expired_body": "Il link di conferma vale {days} giorni. Iscriviti di nuovo dal sito e ti invieremo un nuovo link.",
         "invalid_title": "Il link non è valido",
@@ -39,7 +44,6 @@ TEXTS = {
         "unsubscribed_title": "Iscrizione annullata",
         "unsubscribed_body": "Non riceverai più la newsletter di OpenSource14 all'indirizzo {email}. Abbiamo cancellato il tuo nome; conserviamo l'indirizzo e la data della tua scelta per 24 mesi, solo per poterla dimostrare.",
         "mail_subject": "Conferma l'iscrizione alla newsletter di OpenSource14",
-        "mail_greeting_name": "Ciao {name},",
         "mail_greeting": "Ciao,",
         "mail_body": (
             "abbiamo ricevuto una richiesta di iscrizione alla newsletter di {site_name} "
@@ -67,6 +71,9 @@ TEXTS = {
         "consent_required": "To subscribe, confirm that you have read the privacy notice and want to receive the newsletter.",
         "form_outdated": "The form is out of date: go back to the page, reload it and try again.",
         "signup_ok": "Thank you! We have sent you an e-mail: open the link in it to confirm your subscription.",
+        "too_fast_title": "Check your details and send them again",
+        "too_fast_body": "The form arrived moments after the page opened, sooner than a person usually takes to fill it in (this happens when the browser fills it in), so we have not recorded it. Check your details below and press the button to send them.",
+        "too_fast_retry": "The form was sent too quickly and has not been recorded: wait a few seconds and press the button again.",
         "back_to_site": "Back to the OpenSource14 website",
         "back_to_page": "Back to the page you came from",
         "confirm_title": "Confirm your subscription",
@@ -74,6 +81,8 @@ TEXTS = {
         "confirm_button": "Confirm subscription",
         "confirmed_title": "Subscription confirmed",
         "confirmed_body": "Thank you! You will receive the OpenSource14 newsletter at {email}. You can unsubscribe at any time with the link in every e-mail.",
+        "already_title": "Already confirmed",
+        "already_body": "{email} is already subscribed to the OpenSource14 newsletter: there is nothing more to do. You can unsubscribe at any time with the link in every e-mail.",
         "expired_title": "This link has expired",
         "expired_body": "Confirmation links are valid for {days} days. Sign up again on the website and we will send you a new link.",
         "invalid_title": "This link is not valid",
@@ -84,7 +93,6 @@ TEXTS = {
         "unsubscribed_title": "You have unsubscribed",
         "unsubscribed_body": "You will no longer receive the OpenSource14 newsletter at {email}. We have deleted your name; we keep the address and the date of your choice for 24 months, only to be able to prove it.",
         "mail_subject": "Please confirm your subscription to the OpenSource14 newsletter",
-        "mail_greeting_name": "Hello {name},",
         "mail_greeting": "Hello,",
         "mail_body": (
             "we have received a request to subscribe this address to the newsletter of "

@@ -2,6 +2,10 @@
 
 Tokens are signed, not encrypted: they carry the address and the language of
 the mail they came in, which the holder of the mail knows anyway.
+
+The secret can be changed without breaking the links already mailed: the old
+secrets (NEWSLETTER_SECRET_FALLBACKS) still open links, new links are signed
+with the current secret alone (itsdangerous key rotation: keys oldest first).
 """
 
 from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -21,9 +25,10 @@ class InvalidToken(Exception):
 
 
 class Tokens:
-    def __init__(self, secret, confirm_max_age):
-        self._confirm = URLSafeTimedSerializer(secret, salt=CONFIRM)
-        self._unsubscribe = URLSafeTimedSerializer(secret, salt=UNSUBSCRIBE)
+    def __init__(self, secret, confirm_max_age, fallbacks=()):
+        keys = [*fallbacks, secret]  # the last one signs, any one verifies
+        self._confirm = URLSafeTimedSerializer(keys, salt=CONFIRM)
+        self._unsubscribe = URLSafeTimedSerializer(keys, salt=UNSUBSCRIBE)
         self._confirm_max_age = confirm_max_age
 
     def confirm_token(self, email, lang):

@@ -75,7 +75,17 @@ def _unsubscribe(conn, params):
     return subscriptions.unsubscribe(conn, params["email"], how=params["how"])
 
 
-OPERATIONS = {"signup": _signup, "confirm": _confirm, "unsubscribe": _unsubscribe}
+def _status(conn, params):
+    """Only reads: what a confirmation link's page should say."""
+    return subscriptions.status(conn, params["email"])
+
+
+OPERATIONS = {
+    "signup": _signup,
+    "confirm": _confirm,
+    "unsubscribe": _unsubscribe,
+    "status": _status,
+}
 # Operations after which a confirmation mail may be waiting.
 QUEUES_MAIL = {"signup"}
 
@@ -84,10 +94,12 @@ QUEUES_MAIL = {"signup"}
 
 
 class WriterServer:
-    def __init__(self, db_path, address, wake_fd=None):
+    def __init__(self, db_path, address, wake_fd=None, heartbeat=None):
         self._db_path = db_path
         self._address = address
         self._wake_fd = wake_fd
+        # Called each time round the loop (at least every 0.5 s), for /healthz.
+        self._heartbeat = heartbeat or (lambda: None)
         self._stop_by = None
 
     def stop(self, *_):
@@ -107,6 +119,7 @@ class WriterServer:
         conn = db.connect(self._db_path)
         try:
             while self._stop_by is None or (buffers and time.monotonic() < self._stop_by):
+                self._heartbeat()
                 requests = []
                 for key, _ in selector.select(timeout=0.5):
                     if key.fileobj is listener:
@@ -195,9 +208,9 @@ def _send(client, reply):
         client.sendall(_HEADER.pack(len(data)) + data)
 
 
-def run_writer_process(db_path, address, wake_fd):
+def run_writer_process(db_path, address, wake_fd, heartbeat=None):
     """The body of the writer process."""
-    server = WriterServer(db_path, address, wake_fd)
+    server = WriterServer(db_path, address, wake_fd, heartbeat)
     signal.signal(signal.SIGTERM, server.stop)
     signal.signal(signal.SIGINT, server.stop)
     server.serve_forever()

@@ -22,12 +22,12 @@ def make_service(tmp_path_factory):
     """Start a service with extra settings; every one started is stopped at the end."""
     started = []
 
-    def make(smtp_port=None, **env):
+    def make(smtp_port=None, args=(), **env):
         folder = tmp_path_factory.mktemp("newsletter")
         settings = {key: str(value) for key, value in env.items()}
         if smtp_port is not None:
             settings.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port))
-        service = Service(folder, settings)
+        service = Service(folder, settings, args)
         started.append(service)
         return service.start()
 

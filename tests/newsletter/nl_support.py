@@ -73,8 +73,8 @@ class SinkHandler:
     """Records every accepted message; `mode` decides whether to accept."""
 
     def __init__(self):
-        # "accept", "451" (at RCPT), "550" (after DATA), or "drop": take the
-        # message, then hang up without answering.
+        # "accept", "451" (at RCPT), "550" (after DATA), "550-rcpt" (at RCPT),
+        # or "drop": take the message, then hang up without answering.
         self.mode = "accept"
         self.messages = []
         self.refusals = 0
@@ -86,6 +86,10 @@ class SinkHandler:
             with self._lock:
                 self.refusals += 1
             return "451 4.3.0 Mailbox temporarily unavailable, try again later"
+        if self.mode == "550-rcpt":
+            with self._lock:
+                self.refusals += 1
+            return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -163,8 +167,9 @@ class Reply:
 class Service:
     """The real service in a subprocess, and a small HTTP client for it."""
 
-    def __init__(self, folder, env):
+    def __init__(self, folder, env, args=()):
         self.folder = str(folder)
+        self.args = list(args)  # more arguments for `serve`
         self.db_path = os.path.join(self.folder, "newsletter.sqlite3")
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_"))},
@@ -189,7 +194,10 @@ class Service:
         self.log_path = os.path.join(self.folder, f"service-{self.runs}.log")
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "newsletter", "serve", "--host", "127.0.0.1", "--port", "0"],
+            [
+                *(sys.executable, "-m", "newsletter", "serve"),
+                *("--host", "127.0.0.1", "--port", "0", *self.args),
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=self._log,
@@ -226,6 +234,14 @@ class Service:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
         self._log.close()
+
+    def pid(self, role):
+        """The process id of the service's latest `role` process (writer, outbox, web-1…)."""
+        found = wait_until(
+            lambda: re.findall(rf"started the {role} process, pid (\d+)", self.log()),
+            message=f"the {role} process to be logged",
+        )
+        return int(found[-1])
 
     def log(self):
         with open(self.log_path, encoding="utf-8", errors="replace") as handle:

@@ -33,6 +33,7 @@ def run_module(args, env):
 PRODUCTION = {
     "NEWSLETTER_MODE": "production",
     "NEWSLETTER_SITE_URL": "https://opensource14.example",
+    "NEWSLETTER_PUBLIC_URL": "https://opensource14.example",
     "SMTP_HOST": "127.0.0.1",
     "SMTP_FROM": "OpenSource14 <newsletter@opensource14.example>",
 }
@@ -267,6 +268,44 @@ def test_stats(operator):
     # The confirmed address's mail was cancelled when it confirmed.
     assert "mail: pending 1, sending 0, sent 0, failed 0, uncertain 0, cancelled 1" in out
     assert "oldest mail waiting" in out
+
+
+def test_stats_exits_non_zero_when_mail_waits_too_long_or_failed(operator):
+    """So that a cron job (or any monitor) can alert: `stats` exits 1 when mail needs someone."""
+    hours = datetime.timedelta(hours=1)
+    operator.add("fresh@example.org")  # queued just now
+    code, out, _ = operator("stats")
+    assert code == 0
+    assert "ALERT" not in out
+
+    operator.add("slow@example.org", at=NOW - 2 * hours)  # still unsent after two hours
+    code, out, _ = operator("stats")
+    assert code == 1
+    assert "ALERT: 1 mail(s) waiting for more than 3600 s" in out
+    # The threshold is the operator's choice.
+    assert operator("stats", "--max-wait", str(3 * 3600))[0] == 0
+    code, out, _ = operator("stats", "--max-wait", "0")
+    assert code == 1
+    assert "ALERT: 2 mail(s) waiting for more than 0 s" in out
+
+    conn = db.connect(operator.db_path)
+    conn.execute("UPDATE outbox SET state = 'sent' WHERE state = 'pending'")
+    conn.execute(
+        "UPDATE outbox SET state = 'failed', last_error = '550 5.1.1 no such user'"
+        " WHERE subscriber_id = (SELECT id FROM subscribers WHERE email = 'slow@example.org')"
+    )
+    conn.close()
+    code, out, _ = operator("stats")
+    assert code == 1
+    assert "ALERT: 1 mail(s) failed" in out
+    assert "failed #" in out
+    assert "slow@example.org" in out
+    assert "550 5.1.1 no such user" in out
+    # Once an operator has decided, the alert stops.
+    assert operator("dismiss", "--failed")[0] == 0
+    code, out, _ = operator("stats")
+    assert code == 0
+    assert "ALERT" not in out
 
 
 def test_development_mode_needs_nothing_and_prints_the_links(make_service, tmp_path):

@@ -9,7 +9,6 @@ def compose(**overrides):
     arguments = {
         "mail_from": "OpenSource14 <newsletter@example.org>",
         "to": "anna@example.org",
-        "name": "Anna",
         "lang": "it",
         "message_id": "<1@example.org>",
         "confirm_url": "https://example.org/confirm/" + "a" * 120,
@@ -21,12 +20,12 @@ def compose(**overrides):
 
 
 @pytest.mark.parametrize(
-    "name", ["Anna\r\nBcc: victim@example.org", "Anna\nX-Evil: 1", "Anna\rBcc: x@y.z"]
+    "to", ["anna@example.org\r\nBcc: victim@example.org", "anna@example.org\nX-Evil: 1"]
 )
-def test_line_breaks_never_reach_a_header(name):
-    # The form refuses such names already; the mail package refuses them again.
-    with pytest.raises(ValueError, match="CR or LF"):
-        compose(name=name)
+def test_line_breaks_never_reach_a_header(to):
+    # The form refuses such addresses already; the mail package refuses them again.
+    with pytest.raises(ValueError, match="linefeed or carriage return"):
+        compose(to=to)
 
 
 def test_long_unsubscribe_address_is_not_folded_or_encoded():
@@ -39,14 +38,15 @@ def test_long_unsubscribe_address_is_not_folded_or_encoded():
     assert raw.isascii()
 
 
-def test_tricky_names_stay_one_display_name(service, smtp_sink, address):
+def test_tricky_names_never_reach_the_mail(service, smtp_sink, address):
     name = 'Evil "x" <evil@attacker.example>, other@attacker.example; Bcc: z@attacker.example'
     assert service.sign_up(address, name=name).status == 303
     (mail,) = smtp_sink.wait_for(address)
     assert mail.recipients == [address]
     (recipient,) = mail.message["To"].addresses
     assert recipient.addr_spec == address
-    assert recipient.display_name == name
+    assert recipient.display_name == ""
+    assert b"attacker.example" not in mail.raw
     assert mail.message["Bcc"] is None
     assert smtp_sink.to("evil@attacker.example") == smtp_sink.to("other@attacker.example") == []
 
@@ -62,5 +62,5 @@ def test_international_addresses(service, smtp_sink, typed, delivered_to):
     assert service.sign_up(typed, name="Zoë Núñez").status == 303
     (mail,) = smtp_sink.wait_for(delivered_to)
     assert mail.recipients == [delivered_to]
-    assert "Zoë Núñez" in mail.body
+    assert "Zoë Núñez" not in mail.body
     assert mail.link("confirm")

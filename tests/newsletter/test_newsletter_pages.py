@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 from nl_support import ROOT, parse_page
@@ -19,10 +20,17 @@ def collect_pages(service, smtp_sink):
             "nope", lang=lang, consent=None, name='"Quoted" <name> & more', page="/x/"
         )
         pages[f"outdated-{lang}"] = service.sign_up("a@example.org", lang=lang, page="x")
+        pages[f"too-fast-{lang}"] = service.sign_up(
+            "fast@example.org",
+            lang=lang,
+            name='"Quoted" <name> & more',
+            ts=str(int(time.time() * 1000)),
+        )
         service.sign_up(address, lang=lang)
         mail = smtp_sink.wait_for(address)[0]
         pages[f"confirm-{lang}"] = service.get(mail.link("confirm"))
         pages[f"confirmed-{lang}"] = service.post(mail.link("confirm"))
+        pages[f"already-{lang}"] = service.get(mail.link("confirm"))
         pages[f"unsubscribe-{lang}"] = service.get(mail.link("unsubscribe"))
         pages[f"unsubscribed-{lang}"] = service.post(mail.link("unsubscribe"))
         pages[f"invalid-link-{lang}"] = service.post(mail.link("confirm"))
@@ -40,7 +48,8 @@ def test_pages_are_valid_html(service, smtp_sink, tmp_path):
     statuses = {name: reply.status for name, reply in pages.items()}
     assert statuses == {
         **{f"{kind}-{lang}": status for lang in ("it", "en") for kind, status in (
-            ("invalid", 422), ("outdated", 422), ("confirm", 200), ("confirmed", 200),
+            ("invalid", 422), ("outdated", 422), ("too-fast", 422), ("confirm", 200),
+            ("confirmed", 200), ("already", 200),
             ("unsubscribe", 200), ("unsubscribed", 200), ("invalid-link", 404),
         )},
         "forbidden": 403, "not-found": 404, "not-allowed": 405, "too-large": 413,

@@ -7,9 +7,11 @@ with JavaScript it is sent in place and the answer is shown next to it.
 
 import http.client
 import os
+import re
 import socket
 import subprocess
 import sys
+import time
 import urllib.parse
 import urllib.request
 
@@ -178,7 +180,7 @@ def test_signing_up_with_the_keyboard_alone(live, browser):
     page.keyboard.type("keyboard.only@example.org")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "nl-consent"
-    assert not page.locator("#nl-website").is_visible()
+    assert not page.locator("#nl-extra").is_visible()
     page.keyboard.press("Space")
     assert page.is_checked("#nl-consent")
     page.keyboard.press("Tab")  # the privacy notice link
@@ -187,6 +189,122 @@ def test_signing_up_with_the_keyboard_alone(live, browser):
     page.keyboard.press("Enter")
     page.wait_for_url(site.url + "/newsletter/grazie/")
     assert service.subscriber("keyboard.only@example.org")["name"] == "Luca Bianchi"
+    context.close()
+
+
+def test_a_form_sent_at_once_waits_out_the_time_trap(live, browser):
+    """Autofill can fill the form in a moment: the script waits, silently, before sending."""
+    site, service = live
+    address = "autofilled@example.org"
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site.url + "/en/")
+    fill(page, address)
+    # As if the page had just opened: autofill fills a form in no time.
+    page.evaluate("document.querySelector('input[name=ts]').value = String(Date.now())")
+    page.click("form[data-newsletter] button[type=submit]")
+    wait_for_status(page, TEXTS["en"]["signup_ok"])
+    assert page.locator(".newsletter-form__error").count() == 0
+    assert wait_until(lambda: service.subscriber(address), message="the sign-up to be stored")
+    context.close()
+
+
+def test_a_clock_running_ahead_is_waited_out_too(live, browser):
+    """The service tells the script its own time, and how long to wait."""
+    site, service = live
+    address = "clock-ahead@example.org"
+    context = browser.new_context()
+    context.add_init_script("(() => { const now = Date.now; Date.now = () => now() + 3600000; })()")
+    page = context.new_page()
+    page.goto(site.url + "/en/")
+    fill(page, address)
+    send_as_a_person(page)
+    wait_for_status(page, TEXTS["en"]["signup_ok"])
+    assert wait_until(lambda: service.subscriber(address), message="the sign-up to be stored")
+    context.close()
+
+
+def test_the_time_traps_page_in_a_browser(live, browser):
+    """A form posted (not sent by the script) with a fresh `ts` gets the service's page:
+    the form filled in again, which signs up once sent after a moment."""
+    site, service = live
+    address = "autofilled.posted@example.org"
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+
+    def stamped(route):
+        # The site's page, as if the script had stamped `ts` (by a clock running
+        # a minute ahead) and then left the form alone.
+        html = route.fetch().text()
+        assert 'name="ts" value=""' in html
+        ahead = str(int(time.time() * 1000) + 60_000)
+        route.fulfill(
+            body=html.replace('name="ts" value=""', f'name="ts" value="{ahead}"'),
+            content_type="text/html; charset=utf-8",
+        )
+
+    page.route(site.url + "/en/", stamped)
+    page.goto(site.url + "/en/")
+    fill(page, address, name='<i>Maria</i> "Rossi"')
+    page.click("form[data-newsletter] button[type=submit]")  # at once
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == TEXTS["en"]["too_fast_title"]
+    assert page.input_value("#nl-email") == address
+    assert page.input_value("#nl-name") == '<i>Maria</i> "Rossi"'
+    assert page.is_checked("#nl-consent")
+    assert service.subscriber(address) is None
+    page.wait_for_timeout(1100)  # NEWSLETTER_MIN_FILL_SECONDS here
+    page.click("button[type=submit]")
+    page.wait_for_url(site.url + "/en/newsletter/thank-you/")
+    assert service.subscriber(address)["name"] == '<i>Maria</i> "Rossi"'
+    context.close()
+
+
+def test_the_services_error_page_posts_again_in_a_browser(live, browser):
+    """The service's own pages post back to it: a browser must send their origin."""
+    site, service = live
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site.url + "/en/newsletter/")
+    fill(page, "maria@localhost")  # the browser takes it, the service does not
+    page.click("form[data-newsletter] button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == TEXTS["en"]["signup_title"]
+    page.fill("#nl-email", "maria.again@example.org")
+    page.check("#nl-consent")
+    page.click("button[type=submit]")
+    page.wait_for_url(site.url + "/en/newsletter/thank-you/")
+    assert service.subscriber("maria.again@example.org")["status"] == "pending"
+    context.close()
+
+
+# Words that autofill (browsers' and password managers') looks for in a field's name or id.
+AUTOFILL_WORDS = re.compile(
+    r"name|mail|user|login|pass|phone|tel|mobile|fax|url|web|site|home|company|org|"
+    r"address|street|city|town|zip|post|country|region|state|birth|card|cc|title|"
+    r"first|last|given|family|nick|honorific|age|gender|sex",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("path", ["/", "/en/newsletter/"])
+def test_the_honeypot_is_out_of_reach_of_autofill_and_assistive_technology(live, browser, path):
+    site, _service = live
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site.url + path)
+    traps = page.locator("form[data-newsletter] input:not([type=hidden]):not([type=checkbox])")
+    (trap,) = [
+        traps.nth(n)
+        for n in range(traps.count())
+        if traps.nth(n).get_attribute("id") not in ("nl-name", "nl-email")
+    ]
+    for word in (trap.get_attribute("name"), trap.get_attribute("id")):
+        assert not AUTOFILL_WORDS.search(word), word
+    assert trap.get_attribute("autocomplete") == "off"
+    assert trap.get_attribute("tabindex") == "-1"
+    assert not trap.is_visible()
+    assert trap.evaluate("input => input.closest('[aria-hidden=true][hidden]') !== null")
     context.close()
 
 
