@@ -1,6 +1,6 @@
 """How many sign-ups per second the newsletter service sustains, against the disk's limit.
 
-    .venv/bin/python benchmarks/newsletter_signups.py [--seconds 10] [--clients 32]
+    .venv/bin/python benchmarks/newsletter_signups.py [--seconds 10] [--clients 32] [--through-nginx]
 
 Measures, in one run and on the same disk:
 
@@ -18,7 +18,7 @@ Measures, in one run and on the same disk:
 
 Then it checks that every acknowledged sign-up is in the database and that
 `PRAGMA integrity_check` passes. Everything shares this machine's CPUs: the
-load generator, the SMTP sink and the service.
+load generator, the SMTP sink, nginx and the service.
 """
 
 import argparse
@@ -26,8 +26,10 @@ import asyncio
 import itertools
 import json
 import os
+import pathlib
 import socket
 import sqlite3
+import ssl
 import struct
 import subprocess
 import sys
@@ -108,7 +110,7 @@ def start_smtp_sink(port):
     )
 
 
-def start_service(folder, port, smtp_port, processes, worker):
+def start_service(folder, port, smtp_port, processes, worker, public_url=None, proxied=False):
     env = dict(
         os.environ,
         PYTHONPATH=ROOT,
@@ -116,12 +118,14 @@ def start_service(folder, port, smtp_port, processes, worker):
         NEWSLETTER_SECRET=SECRET,
         NEWSLETTER_DB=os.path.join(folder, "newsletter.sqlite3"),
         NEWSLETTER_SITE_URL=SITE,
-        NEWSLETTER_PUBLIC_URL=f"http://127.0.0.1:{port}",
-        NEWSLETTER_RATE_LIMIT="100000000/1",  # every client is 127.0.0.1 here
+        NEWSLETTER_PUBLIC_URL=public_url or f"http://127.0.0.1:{port}",
+        NEWSLETTER_RATE_LIMIT="100000000/1",  # every client is on this machine here
         SMTP_HOST="127.0.0.1",
         SMTP_PORT=str(smtp_port),
         SMTP_FROM="OpenSource14 <newsletter@example.org>",
     )
+    if proxied:  # nginx on this machine, as in deploy/newsletter.env.example
+        env["NEWSLETTER_TRUSTED_PROXIES"] = "127.0.0.1"
     command = [sys.executable, "-m", "newsletter", "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--processes", str(processes)]
     if not worker:
@@ -139,16 +143,39 @@ def start_service(folder, port, smtp_port, processes, worker):
     raise SystemExit("the service did not start: " + process.stderr.read().decode())
 
 
-async def http_client(port, numbers, stop_at, latencies, statuses):
+class Target:
+    """Where the load goes: the service itself, or nginx in front of it over TLS."""
+
+    def __init__(self, port, tls=None, host=None):
+        self.port = port
+        self.tls = tls
+        self.host = host or f"127.0.0.1:{port}"
+
+    def connect(self, number):
+        if self.tls is None:
+            return asyncio.open_connection("127.0.0.1", self.port)
+        # Through nginx each client has an address of its own, as visitors do: the
+        # deploy configuration caps concurrent connections per address.
+        source = f"127.0.{1 + number // 250}.{2 + number % 250}"
+        return asyncio.open_connection(
+            "127.0.0.1",
+            self.port,
+            ssl=self.tls,
+            server_hostname=self.host,
+            local_addr=(source, 0),
+        )
+
+
+async def http_client(target, number, numbers, stop_at, latencies, statuses):
     """One visitor after another on a keep-alive connection, until the time is up."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await target.connect(number)
     try:
         while time.perf_counter() < stop_at:
             body = urllib.parse.urlencode(
                 {**person(next(numbers)), "consent": "yes", "website": ""}
             ).encode()
             request = (
-                f"POST /subscribe HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {SITE}\r\n"
+                f"POST /subscribe HTTP/1.1\r\nHost: {target.host}\r\nOrigin: {SITE}\r\n"
                 "Content-Type: application/x-www-form-urlencoded\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n"
             ).encode() + body
@@ -156,27 +183,50 @@ async def http_client(port, numbers, stop_at, latencies, statuses):
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
+            close = False
             for line in head.split(b"\r\n")[1:]:
                 name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
+                name = name.strip().lower()
+                if name == b"content-length":
                     length = int(value)
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    close = True
             if length:
                 await reader.readexactly(length)
             latencies.append(time.perf_counter() - sent)
             statuses.append(int(head.split(b" ", 2)[1]))
+            if close:  # e.g. nginx's keepalive_requests: a new connection, as a browser would
+                writer.close()
+                reader, writer = await target.connect(number)
     finally:
         writer.close()
 
 
-async def http_load(port, clients, seconds, first_number):
+async def http_load(target, clients, seconds, first_number):
     latencies, statuses = [], []
     numbers = itertools.count(first_number)
     stop_at = time.perf_counter() + seconds
     start = time.perf_counter()
     await asyncio.gather(
-        *(http_client(port, numbers, stop_at, latencies, statuses) for _ in range(clients))
+        *(
+            http_client(target, number, numbers, stop_at, latencies, statuses)
+            for number in range(clients)
+        )
     )
     return latencies, statuses, time.perf_counter() - start
+
+
+def start_nginx(folder, service_port, https_port):
+    """nginx with the deploy configuration in front of the service, as tests/test_deploy.py runs it."""
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    from test_deploy import SERVICE_NAME, Proxy
+
+    proxy_folder = pathlib.Path(folder) / "nginx"
+    proxy_folder.mkdir()
+    # One worker per CPU, as Debian's nginx.conf (`worker_processes auto`).
+    proxy = Proxy(proxy_folder, service_port, https_port=https_port, workers="auto")
+    tls = ssl.create_default_context(cafile=proxy.certificate)
+    return proxy, Target(https_port, tls=tls, host=SERVICE_NAME)
 
 
 # -- 3. the writer process alone -----------------------------------------------------------
@@ -248,6 +298,11 @@ def main():
         help="web processes, as recommended for production: one per core (default: %(default)s)",
     )
     parser.add_argument(
+        "--through-nginx",
+        action="store_true",
+        help="send the sign-ups through nginx with deploy/nginx/newsletter.conf, over TLS",
+    )
+    parser.add_argument(
         "--no-worker",
         action="store_true",
         help="run the service without its outbox worker sending mail alongside",
@@ -259,15 +314,33 @@ def main():
 
         port, smtp_port = free_port(), free_port()
         sink = start_smtp_sink(smtp_port)
-        service = start_service(folder, port, smtp_port, args.processes, not args.no_worker)
+        service = proxy = None
         try:
-            _, warm_up, _ = asyncio.run(http_load(port, args.clients, 1.0, 10_000_000))
+            if args.through_nginx:
+                https_port = free_port()
+                service = start_service(
+                    folder,
+                    port,
+                    smtp_port,
+                    args.processes,
+                    not args.no_worker,
+                    public_url=f"https://127.0.0.1:{https_port}",
+                    proxied=True,
+                )
+                proxy, target = start_nginx(folder, port, https_port)
+            else:
+                service = start_service(folder, port, smtp_port, args.processes, not args.no_worker)
+                target = Target(port)
+            _, warm_up, _ = asyncio.run(http_load(target, args.clients, 1.0, 10_000_000))
             latencies, statuses, elapsed = asyncio.run(
-                http_load(port, args.clients, args.seconds, 0)
+                http_load(target, args.clients, args.seconds, 0)
             )
         finally:
-            service.terminate()
-            service.wait(timeout=30)
+            if proxy is not None:
+                proxy.stop()
+            if service is not None:
+                service.terminate()
+                service.wait(timeout=30)
             sink.terminate()
             sink.wait(timeout=10)
         conn = sqlite3.connect(os.path.join(folder, "newsletter.sqlite3"))
@@ -292,6 +365,13 @@ def main():
     print(
         f"service:                  {args.processes} web process(es), {mail}, {args.clients} clients, {elapsed:.1f} s"
     )
+    if args.through_nginx:
+        print(
+            "  through:                nginx (deploy/nginx/newsletter.conf, worker_processes auto),"
+            " TLS, one client address each"
+        )
+    else:
+        print("  through:                nothing: straight to the service over HTTP")
     print(
         f"  sign-ups per second:    {rate:6.0f}  (p50 {ms(latencies, 0.5)}, p99 {ms(latencies, 0.99)})"
     )

@@ -279,9 +279,9 @@ class MailSink:
         self.messages.append((list(envelope.rcpt_tos), text))
         return "250 OK"
 
-    def link(self, kind, address):
-        """The path of the first `kind` link mailed to `address`."""
-        pattern = re.compile(rf"https://{re.escape(SERVICE_NAME)}(/{kind}/[^\s>]+)")
+    def link(self, kind, address, base=f"https://{SERVICE_NAME}"):
+        """The path of the first `kind` link mailed to `address`, on the service at `base`."""
+        pattern = re.compile(rf"{re.escape(base)}(/{kind}/[^\s>]+)")
 
         def find():
             for recipients, text in list(self.messages):
@@ -293,9 +293,12 @@ class MailSink:
 
 
 class Service:
-    """`python -m newsletter serve` with the example settings, on a free loopback port."""
+    """`python -m newsletter serve` with the example settings, on a free loopback port.
 
-    def __init__(self, folder, smtp_port):
+    `settings` replace some of them (e.g. the site's and the service's addresses).
+    """
+
+    def __init__(self, folder, smtp_port, settings=None):
         self.db_path = str(folder / "newsletter.sqlite3")
         self.log_path = str(folder / "service.log")
         env = environment_file(ENV_EXAMPLE)
@@ -313,6 +316,7 @@ class Service:
             # Every test request comes from 127.0.0.1: no rate limit in the way.
             "NEWSLETTER_RATE_LIMIT": "10000/60",
             "NEWSLETTER_POLL_SECONDS": "0.1",
+            **(settings or {}),
         }
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
@@ -379,7 +383,7 @@ def derived_nginx_conf(text, **paths):
 # settings there and in the site's file must not clash.
 NGINX_MAIN = """\
 {user}
-worker_processes 1;
+worker_processes {workers};
 pid {folder}/nginx.pid;
 error_log {folder}/logs/error.log;
 events {{
@@ -406,9 +410,13 @@ http {{
 
 
 class Proxy:
-    """nginx with the derived configuration, in the foreground."""
+    """nginx with the derived configuration, in the foreground.
 
-    def __init__(self, folder, service_port):
+    `https_port`: where it serves the service (default: a free port); `workers`:
+    its worker_processes (Debian's nginx.conf says `auto`; one is enough for tests).
+    """
+
+    def __init__(self, folder, service_port, https_port=None, workers=1):
         nginx = required_tool("nginx")
         openssl = required_tool("openssl")
         self.folder = folder
@@ -425,7 +433,7 @@ class Proxy:
         )  # fmt: skip
         assert made.returncode == 0, made.stderr
         self.http_port = free_port()
-        self.https_port = free_port()
+        self.https_port = https_port or free_port()
         (folder / "newsletter.conf").write_text(
             derived_nginx_conf(
                 read(NGINX_CONF),
@@ -442,7 +450,9 @@ class Proxy:
         # As root, nginx's workers would run as nobody, who cannot enter pytest's folders.
         user = "user root;" if os.geteuid() == 0 else ""
         main = folder / "nginx.conf"
-        main.write_text(NGINX_MAIN.format(user=user, folder=folder), encoding="utf-8")
+        main.write_text(
+            NGINX_MAIN.format(user=user, folder=folder, workers=workers), encoding="utf-8"
+        )
         command = [nginx, "-p", str(folder), "-c", str(main), "-e", str(folder / "logs/error.log")]
         checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=60)
         assert checked.returncode == 0, checked.stderr
