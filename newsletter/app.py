@@ -44,15 +44,19 @@ log = logging.getLogger(__name__)
 # The order of the fields on the form, for the error summary, and their ids.
 FIELD_IDS = {"form": "nl-email", "name": "nl-name", "email": "nl-email", "consent": "nl-consent"}
 FIELD_ORDER = ("form", "name", "email", "consent")
+# Between the parts of a page rendered for a shell (templates/in_shell.html):
+# a comment no escaped text can contain.
+SHELL_PART = "<!-- newsletter:part -->"
 # At most one warning about X-Forwarded-For from an untrusted peer this often, per process.
 FORWARDING_WARNING_SECONDS = 600
 
 
-def create_app(config, writer, limiter, heartbeats=None, watched=()):
+def create_app(config, writer, limiter, heartbeats=None, watched=(), shells=None):
     """The Flask application.
 
     `writer` is a writer.WriterClient, `limiter` an abuse.RateLimiter,
-    `heartbeats` the health.Heartbeats of the `watched` processes, for /healthz.
+    `heartbeats` the health.Heartbeats of the `watched` processes, for /healthz,
+    `shells` the site's page shells by language (shells.py), or None for plain pages.
     """
     app = Flask(__name__)
     app.config.update(
@@ -121,32 +125,38 @@ def create_app(config, writer, limiter, heartbeats=None, watched=()):
         except RequestEntityTooLarge:
             return DEFAULT_LANGUAGE
 
+    def render(template, lang, status, **context):
+        """A page of the service: inside the site's shell for `lang` if there is one."""
+        context.update(lang=lang, t=TEXTS[lang], site_url=config.site_url)
+        if not shells:
+            body = render_template(template, layout="layout.html", **context)
+        else:
+            # The page's title, head and main, each escaped by the templates.
+            parts = render_template(template, layout="in_shell.html", **context)
+            body = shells[lang].fill(*(part.strip() for part in parts.split(SHELL_PART, 2)))
+        return Response(body, status=status, mimetype="text/html")
+
     def page(template, lang, status=200, **context):
         context.setdefault("home", HOME_PAGES[lang])
-        body = render_template(
-            template, lang=lang, t=TEXTS[lang], site_url=config.site_url, **context
-        )
-        return Response(body, status=status, mimetype="text/html")
+        return render(template, lang, status, **context)
 
     def error_page(status, lang=DEFAULT_LANGUAGE):
         if wants_json():
             return jsonify(ok=False, errors={"form": ERRORS[status][lang][1]}), status
         other = "en" if lang == "it" else "it"
-        body = render_template(
+        return render(
             "error.html",
-            lang=lang,
+            lang,
+            status,
             other_lang=other,
             title=ERRORS[status][lang][0],
             body=ERRORS[status][lang][1],
             other_title=ERRORS[status][other][0],
             other_body=ERRORS[status][other][1],
-            t=TEXTS[lang],
             home=HOME_PAGES[lang],
             other_home=HOME_PAGES[other],
             other_back=TEXTS[other]["back_to_site"],
-            site_url=config.site_url,
         )
-        return Response(body, status=status, mimetype="text/html")
 
     def accepted(lang):
         """The one answer to every well-formed sign-up, stored or not: nothing leaks."""

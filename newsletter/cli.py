@@ -129,7 +129,20 @@ def run_serve(config, args):
     processes = args.processes or config.processes
     if not 1 <= processes <= 64:
         raise settings.ConfigError("--processes must be between 1 and 64")
-    serve(config, args.host, args.port, processes=processes, run_worker=not args.no_worker)
+    shells = None
+    if config.page_shells:
+        from newsletter import shells as page_shells
+
+        # Read once, before the web processes start: they all serve the same.
+        shells = page_shells.load(config.page_shells, config.site_url)
+    serve(
+        config,
+        args.host,
+        args.port,
+        processes=processes,
+        run_worker=not args.no_worker,
+        shells=shells,
+    )
     return 0
 
 

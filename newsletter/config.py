@@ -63,6 +63,8 @@ class Config:
     channel_timeout: int
     connection_limit: int
     stuck_seconds: float
+    # The built site's folder or address, where `serve` reads the page shells (shells.py).
+    page_shells: str | None = None
 
     @property
     def production(self):
@@ -239,6 +241,7 @@ def from_env(env=None):
             "NEWSLETTER_CONNECTION_LIMIT", get("NEWSLETTER_CONNECTION_LIMIT") or "100", 1, 10000
         ),
         stuck_seconds=seconds("NEWSLETTER_STUCK_SECONDS", str(stuck_default), 1.0),
+        page_shells=get("NEWSLETTER_PAGE_SHELLS"),
     )
 
 

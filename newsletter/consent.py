@@ -22,6 +22,9 @@ CONSENT_TEXT = {
 HOME_PAGES = {"it": "/", "en": "/en/"}
 PRIVACY_PAGES = {"it": "/privacy/", "en": "/en/privacy/"}
 THANK_YOU_PAGES = {"it": "/newsletter/grazie/", "en": "/en/newsletter/thank-you/"}
+# The frames of the service's own pages, which the site's build writes
+# (theme/templates/newsletter_shell.html) and the service fills.
+PAGE_SHELLS = {"it": "/newsletter/shell.html", "en": "/en/newsletter/shell.html"}
 
 
 def consent_text_hash(lang):

@@ -46,8 +46,8 @@ BACKLOG = 2048
 STOP_TIMEOUT = 30.0
 
 
-def serve(config, host, port, *, processes=1, run_worker=True):
-    """Serve until SIGTERM or Ctrl-C."""
+def serve(config, host, port, *, processes=1, run_worker=True, shells=None):
+    """Serve until SIGTERM or Ctrl-C; `shells` are the site's page shells (shells.py), if any."""
     for warning in db.exposed(config.db_path):
         log.warning("%s", warning)
     listener = socket.create_server((host, port), backlog=BACKLOG)
@@ -71,7 +71,7 @@ def serve(config, host, port, *, processes=1, run_worker=True):
         roles["outbox"] = lambda: _run_worker(config, wake_read, heartbeats.beater("outbox"))
     for number in range(1, processes + 1):
         roles[f"web-{number}"] = lambda: _run_web(
-            config, listener, limiter, address, heartbeats, watched
+            config, listener, limiter, address, heartbeats, watched, shells
         )
 
     mail = (
@@ -82,7 +82,8 @@ def serve(config, host, port, *, processes=1, run_worker=True):
     print(
         f"newsletter: {config.mode} mode, listening on http://{host}:{listener.getsockname()[1]}/ "
         f"({processes} web process{'es' if processes > 1 else ''}), "
-        f"database {config.db_path}, mail: {mail}",
+        f"database {config.db_path}, mail: {mail}, "
+        f"pages: {'in the site shells of ' + config.page_shells if shells else 'plain'}",
         file=sys.stderr,
         flush=True,
     )
@@ -95,8 +96,8 @@ def serve(config, host, port, *, processes=1, run_worker=True):
         shutil.rmtree(private, ignore_errors=True)
 
 
-def _run_web(config, listener, limiter, writer_address, heartbeats=None, watched=()):
-    app = create_app(config, WriterClient(writer_address), limiter, heartbeats, watched)
+def _run_web(config, listener, limiter, writer_address, heartbeats=None, watched=(), shells=None):
+    app = create_app(config, WriterClient(writer_address), limiter, heartbeats, watched, shells)
     server = waitress.create_server(
         app,
         sockets=[listener],

@@ -4,6 +4,8 @@ import os
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
+from newsletter.consent import PAGE_SHELLS
+
 
 class Page(HTMLParser):
     def __init__(self, path, text):
@@ -55,11 +57,16 @@ def read_page(path):
         return Page(path, handle.read())
 
 
-def html_files(root):
+def html_files(root, shells=False):
+    """The HTML files of a built site; the sign-up service's page shells only
+    if asked for: they are frames the service fills, not pages."""
+    shell_files = {os.path.normpath(url_to_file(root, path)) for path in PAGE_SHELLS.values()}
+    skipped = set() if shells else shell_files
     for folder, _, files in os.walk(root):
         for name in files:
-            if name.endswith(".html"):
-                yield os.path.join(folder, name)
+            path = os.path.join(folder, name)
+            if name.endswith(".html") and os.path.normpath(path) not in skipped:
+                yield path
 
 
 def url_to_file(root, url):

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from htmlpage import file_to_url, html_files, read_page, url_to_file
-from newsletter import consent
+from newsletter import consent, shells
 from newsletter.forms import PAGE, PRIVACY_VERSION
 from sitebuild import copy_project_sources, run_pelican
 
@@ -99,6 +99,37 @@ def test_thank_you_pages_stay_out_of_the_sitemap(site):
     assert "/newsletter/" in sitemap
     for path in consent.THANK_YOU_PAGES.values():
         assert path not in sitemap
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_the_build_writes_the_services_page_shells_unlisted(site, lang):
+    """The frame of the service's own pages: header, EU emblem, footer, style, no page."""
+    path = url_to_file(site, consent.PAGE_SHELLS[lang])
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    page = read_page(path)
+    assert page.html_lang == lang
+    assert page.find_all("meta", name="robots", content="noindex")
+    assert not page.canonical
+    assert not page.alternates
+    assert not page.find_all("nav", **{"class": "language-switcher"})
+    assert text.count(shells.MAIN_MARKER) == 1
+    assert page.find_all("img", **{"class": "eu-funding__emblem"})
+    assert page.find_all("footer", **{"class": "site-footer"})
+    assert page.find_all("link", rel="stylesheet", href="/theme/css/components.css")
+    assert not page.find_all("script")
+    assert not page.find_all("form")
+    assert path not in set(html_files(site))  # not one of the site's pages
+    assert path in set(html_files(site, shells=True))
+    with open(os.path.join(site, "sitemap.xml"), encoding="utf-8") as handle:
+        assert consent.PAGE_SHELLS[lang] not in handle.read()
+    # The service can read them, and makes their addresses absolute.
+    shell = shells.load(site, "https://www.example.org")[lang]
+    filled = shell.fill("T", "", "<h1>M</h1>")
+    assert "<title>T</title>" in filled
+    assert (
+        '<link rel="stylesheet" href="https://www.example.org/theme/css/components.css">' in filled
+    )
 
 
 def test_footer_links_the_newsletter_page(site):
