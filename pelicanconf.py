@@ -38,6 +38,7 @@ PLUGINS = [
     "languages",
     "taxonomy",
     "content_checks",
+    "easy_read",
     "data_pages",
     "events",
     "territories",
@@ -79,6 +80,7 @@ LANGUAGES = {
             "search": "cerca",
             "newsletter": "newsletter",
             "thanks": "grazie",
+            "easy_read": "facile-da-leggere",
         },
         # Codes from data/ shown in addresses, in this language's words.
         "param_slugs": {
@@ -122,6 +124,7 @@ LANGUAGES = {
             "search": "search",
             "newsletter": "newsletter",
             "thanks": "thank-you",
+            "easy_read": "easy-read",
         },
     },
 }
@@ -166,8 +169,11 @@ MARKDOWN = {
     "output_format": "html5",
 }
 
-# Content files are named <name>.<lang>.md; news may start with their date.
-FILENAME_METADATA = r"^(?:(?P<date>\d{4}-\d{2}-\d{2})-)?[^.]*(?:\.(?P<lang>[^.]+))?$"
+# Content files are named <name>.<lang>.md; news may start with their date;
+# <name>.facile.<lang>.md is the easy-to-read version of <name> (plugins/easy_read).
+FILENAME_METADATA = (
+    r"^(?:(?P<date>\d{4}-\d{2}-\d{2})-)?[^.]*(?:\.(?P<level>facile))?(?:\.(?P<lang>[^.]+))?$"
+)
 # Translations are grouped by file name (plugins/languages: pagine/progetto.it.md
 # and .en.md), not by slug as Pelican would.
 ARTICLE_TRANSLATION_ID = None

@@ -31,9 +31,10 @@ KNOWN_FIELDS = {
     "status",
     "template",
     "description",
+    "validated",  # easy-to-read pages: checked by readers (plugins/easy_read)
 }
 # Metadata Pelican adds by itself.
-AUTOMATIC_FIELDS = {"reader"}
+AUTOMATIC_FIELDS = {"reader", "level"}  # level: from the file name (.facile.)
 STATUSES = {"published", "draft", "hidden"}
 
 

@@ -1,0 +1,240 @@
+"""Easy-to-read versions of pages, and the readability of every page.
+
+An editor writes ``pagine/progetto.facile.it.md`` beside ``progetto.it.md``
+(FILENAME_METADATA reads ``.facile.`` as ``level``). The easy versions of a
+page are a translation group of their own (``pagine/progetto.facile``),
+published below the standard page's address with the language's
+``easy_read`` word: ``/progetto/facile-da-leggere/``,
+``/en/project/easy-read/``. The theme links each to the other
+(``easy_version``, ``standard_version``) and shows easy pages with the
+``easy_read`` template.
+
+The default language's run scores every page and article (readability.py):
+an easy page under its limit stops the build, a hard standard page is
+logged; ``make check`` (CHECK_ONLY) prints the table.
+"""
+
+import logging
+import os
+import re
+
+from jinja2 import pass_context
+from pelican import signals
+from pelican.contents import Static
+from pelican.utils import slugify
+
+from website import refs
+from website.problems import Problem, abort, relative
+
+from .readability import markdown_text, score
+
+logger = logging.getLogger("pelican.plugins.easy_read")
+
+EASY_LEVEL = "facile"
+# Limits for easy pages: the index (at least) and words a sentence (on average, at most).
+EASY_LIMITS = {"it": 70, "en": 60}
+EASY_AVERAGE_WORDS = 12
+# Standard pages under this are logged (Italian only: Gulpease).
+STANDARD_WARNING = {"it": 40}
+
+
+class RunState:
+    def __init__(self):
+        self.problems = []
+
+
+state = RunState()
+
+
+def is_primary(settings):
+    return not settings.get("I18N_SUBSITE")
+
+
+def is_easy(item):
+    return item.metadata.get("level") == EASY_LEVEL
+
+
+def standard_source(path):
+    """``pagine/progetto.facile.it.md`` → ``pagine/progetto.it.md``."""
+    folder, name = os.path.split(path)
+    return os.path.join(folder, name.replace(f".{EASY_LEVEL}.", ".", 1))
+
+
+def header(path):
+    """The metadata of a Markdown file's header, lower-case names."""
+    fields = {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                break
+            name, _, value = line.partition(":")
+            fields[name.strip().lower()] = value.strip()
+    return fields
+
+
+def start_run(pelican):
+    global state
+    if is_primary(pelican.settings):
+        state = RunState()
+
+
+def prepare_easy_page(item):
+    """An easy page's address, below its standard page's, and its template."""
+    if isinstance(item, Static) or not getattr(item, "source_path", None) or not is_easy(item):
+        return
+    item.reading_level = "easy"
+    if "template" not in item.metadata:
+        item.template = "easy_read"
+    standard = standard_source(item.source_path)
+    try:
+        fields = header(standard)
+    except OSError:
+        if is_primary(item.settings):
+            state.problems.append(
+                Problem(
+                    relative(item.source_path),
+                    1,
+                    1,
+                    "level",
+                    f"an easy-to-read version of {os.path.basename(standard)}, which does not exist",
+                    "write the standard page first, or rename this file",
+                )
+            )
+        return
+    slug = fields.get("slug") or slugify(
+        fields.get("title", ""),
+        regex_subs=item.settings.get("SLUG_REGEX_SUBSTITUTIONS", []),
+    )
+    words = item.settings["LANGUAGES"].get(item.lang, {}).get("paths", {})
+    item.slug = f"{slug}/{words.get('easy_read', 'easy-read')}"
+
+
+# Readability ----------------------------------------------------------------
+
+
+def all_versions(generator, names):
+    """Every version of the items in ``names``, before or after the languages
+    plugin has chosen which one each language writes."""
+    found = {}
+    for name in names:
+        for item in getattr(generator, name, None) or generator.context.get(name) or []:
+            for version in [item, *getattr(item, "i18n_group", {}).values()]:
+                found[id(version)] = version
+    return sorted(found.values(), key=lambda item: item.source_path)
+
+
+def source_line(path, sentence):
+    """The line of the file where ``sentence`` starts (its first words), or 1."""
+    start = " ".join(sentence.split()[:3])
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if start and start in re.sub(r"[*_`\[\]]", "", " ".join(line.split())):
+                    return number
+    except OSError:
+        pass
+    return 1
+
+
+def readability_problem(item, result):
+    limit = EASY_LIMITS.get(item.lang, EASY_LIMITS["en"])
+    too_hard = result.index < limit
+    too_long = result.average > EASY_AVERAGE_WORDS
+    if not (too_hard or too_long):
+        return None
+    reasons = []
+    if too_hard:
+        reasons.append(f"{result.name} {result.index:.0f}, under {limit}")
+    if too_long:
+        reasons.append(f"sentences average {result.average:.1f} words, over {EASY_AVERAGE_WORDS}")
+    longest = result.longest()
+    shown = "; ".join(f"“{s.text}” ({s.words} words)" for s in longest)
+    return Problem(
+        relative(item.source_path),
+        source_line(item.source_path, longest[0].text) if longest else 1,
+        1,
+        "readability",
+        "too hard for an easy-to-read page: " + ", ".join(reasons),
+        f"split the longest sentences, one idea each: {shown}",
+    )
+
+
+def check_readability(generator):
+    settings = generator.settings
+    if not is_primary(settings):
+        return
+    rows = []
+    for item in all_versions(generator, ("pages", "translations", "articles")):
+        try:
+            with open(item.source_path, encoding="utf-8") as handle:
+                result = score(markdown_text(handle.read()), item.lang)
+        except (OSError, UnicodeDecodeError):
+            continue  # content_checks reports files that cannot be read
+        rows.append((item, result))
+        if getattr(item, "reading_level", None) == "easy":
+            problem = readability_problem(item, result)
+            if problem:
+                state.problems.append(problem)
+        elif result.index < STANDARD_WARNING.get(item.lang, -1000) and result.words:
+            logger.warning(
+                "%s: %s %.0f, under %d: hard to read for many; consider an easy-to-read version",
+                relative(item.source_path),
+                result.name,
+                result.index,
+                STANDARD_WARNING[item.lang],
+            )
+    if settings.get("CHECK_ONLY"):
+        print(readability_table(rows))
+    if state.problems:
+        abort(state.problems)
+
+
+def readability_table(rows):
+    lines = [
+        "Readability (Gulpease for Italian, Flesch reading ease for English; "
+        f"easy pages need {EASY_LIMITS['it']} / {EASY_LIMITS['en']}):",
+        f"{'page':<52} {'words':>6} {'words/sentence':>15} {'index':>14}",
+    ]
+    for item, result in rows:
+        level = " (easy)" if getattr(item, "reading_level", None) == "easy" else ""
+        lines.append(
+            f"{relative(item.source_path) + level:<52} {result.words:>6} "
+            f"{result.average:>15.1f} {result.name + ' ' + format(result.index, '.0f'):>14}"
+        )
+    return "\n".join(lines)
+
+
+# Template globals -------------------------------------------------------------
+
+
+@pass_context
+def easy_version(ctx, item):
+    """The easy-to-read version this language shows of a standard page, or None."""
+    return version_of(ctx, f"{getattr(item, 'translation_key', '')}.{EASY_LEVEL}")
+
+
+@pass_context
+def standard_version(ctx, item):
+    """The standard page this language shows for an easy-to-read page, or None."""
+    key = getattr(item, "translation_key", "")
+    return version_of(ctx, key.removesuffix(f".{EASY_LEVEL}"))
+
+
+def version_of(ctx, key):
+    group = ctx.get("I18N_GROUPS", {}).get(key)
+    if not group:
+        return None
+    return refs.written_version(
+        group, ctx["DEFAULT_LANG"], ctx["LANGUAGES"], ctx["SITE_DEFAULT_LANG"]
+    )
+
+
+def install_globals(generator):
+    generator.env.globals.update(easy_version=easy_version, standard_version=standard_version)
+
+
+def register():
+    signals.get_generators.connect(start_run)
+    signals.content_object_init.connect(prepare_easy_page)
+    signals.generator_init.connect(install_globals)
+    signals.page_generator_finalized.connect(check_readability)
