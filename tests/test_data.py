@@ -109,7 +109,16 @@ yaml_values = st.recursive(
 )
 @given(
     stem=st.sampled_from(
-        ["project", "partners", "lines", "territories", "events", "workshops", "taxonomy"]
+        [
+            "project",
+            "partners",
+            "lines",
+            "territories",
+            "events",
+            "workshops",
+            "taxonomy",
+            "glossary",
+        ]
     ),
     value=yaml_values,
 )

@@ -4,9 +4,11 @@ import os
 import re
 
 import pytest
+from easy_read.glossary import glossed
 from easy_read.readability import markdown_text, score, sentences, syllables
+from site_data.sitedata import load_site_data
 
-from sitebuild import copy_project_sources, run_pelican
+from sitebuild import ROOT, copy_project_sources, run_pelican
 
 # Known scores, computed by hand from the formulas.
 # Gulpease: 89 + (300 × 2 − 10 × 23) / 6 = 150.7 (the formula is not capped).
@@ -91,6 +93,8 @@ def test_the_written_easy_pages_meet_the_limits_by_a_margin():
     for name, lang, limit in (
         ("progetto.facile.it.md", "it", 75),
         ("progetto.facile.en.md", "en", 70),
+        ("convenzioni-art-14.facile.it.md", "it", 75),
+        ("convenzioni-art-14.facile.en.md", "en", 70),
     ):
         with open(os.path.join(root, name), encoding="utf-8") as handle:
             result = score(markdown_text(handle.read()), lang)
@@ -151,3 +155,150 @@ def test_an_easy_page_without_its_standard_page_is_reported(tmp_path):
     assert "orfana.facile.it.md:1:1: level: an easy-to-read version of orfana.it.md" in (
         result.stdout + result.stderr
     )
+
+
+# The glossary -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def glossary():
+    import zoneinfo
+
+    data, problems = load_site_data(
+        os.path.join(ROOT, "data"),
+        languages=("it", "en"),
+        default_lang="it",
+        timezone=zoneinfo.ZoneInfo("Europe/Rome"),
+        content_path=os.path.join(ROOT, "content"),
+    )
+    assert problems == []
+    return data.glossary
+
+
+def test_the_glossary_has_the_words_the_issue_names_in_both_languages(glossary):
+    terms = {entry.id: entry for entry in glossary}
+    assert {"convenzione", "cooperativa-sociale-di-tipo-b", "collocamento-mirato"} <= set(terms)
+    for entry in glossary:
+        for lang in ("it", "en"):
+            assert not entry.term.get(lang).fallback, (entry.id, lang)
+            assert not entry.definition.get(lang).fallback, (entry.id, lang)
+
+
+def test_the_first_use_of_each_word_links_to_its_explanation(glossary):
+    html = (
+        "<h2>Le convenzioni</h2>\n<p>Una <a href='/x/'>convenzione</a> è un accordo.</p>\n"
+        "<p>Le Convenzioni e le cooperative\nsociali di tipo B, e ancora le convenzioni.</p>"
+    )
+    result = glossed(html, glossary, "it")
+    assert result.html == (
+        "<h2>Le convenzioni</h2>\n<p>Una <a href='/x/'>convenzione</a> è un accordo.</p>\n"
+        '<p>Le <a href="#glossario-convenzione" class="glossary-term">Convenzioni</a> e le '
+        '<a href="#glossario-cooperativa-sociale-di-tipo-b" class="glossary-term">cooperative\n'
+        "sociali di tipo B</a>, e ancora le convenzioni.</p>"
+    )
+    # In the order of the glossary, only the words found.
+    assert [t.anchor for t in result.terms] == [
+        "glossario-convenzione",
+        "glossario-cooperativa-sociale-di-tipo-b",
+    ]
+    assert result.terms[0].term == "convenzione"
+
+
+def test_words_are_matched_whole_and_never_inside_tags(glossary):
+    html = '<p><img alt="convenzione" src="convenzione.png"> riconvenzione convenziones</p>'
+    result = glossed(html, glossary, "it")
+    assert result.html == html
+    assert result.terms == ()
+
+
+def test_a_word_with_markup_characters_is_matched_escaped():
+    from website.schema import GlossaryEntry
+
+    entry = GlossaryEntry.model_validate(
+        {"id": "r-s", "term": {"it": "R&S <beta>"}, "definition": {"it": "Ricerca & sviluppo"}},
+        context={"languages": ("it", "en"), "default_lang": "it"},
+    )
+    result = glossed("<p>La R&amp;S &lt;beta&gt; conta.</p>", [entry], "it")
+    assert result.html == (
+        '<p>La <a href="#glossario-r-s" class="glossary-term">R&amp;S &lt;beta&gt;</a> conta.</p>'
+    )
+    assert result.terms[0].definition == "Ricerca & sviluppo"  # escaped by the template
+
+
+def glossary_section(html):
+    start = html.find('<section class="glossary"')
+    return html[start : html.index("</section>", start)] if start >= 0 else ""
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        (
+            "convenzioni-art-14/facile-da-leggere/index.html",
+            ["convenzione", "cooperativa sociale di tipo B", "collocamento mirato"],
+        ),
+        (
+            "en/art-14-conventions/easy-read/index.html",
+            ["convention", "type-B social cooperative", "targeted placement service"],
+        ),
+        ("progetto/facile-da-leggere/index.html", ["convenzione"]),
+        # A standard page with `Glossary: yes`.
+        (
+            "convenzioni-art-14/index.html",
+            ["convenzione", "cooperativa sociale di tipo B", "collocamento mirato"],
+        ),
+    ],
+)
+def test_a_page_lists_the_glossary_words_it_uses(site, path, words):
+    html = read(site, path)
+    section = glossary_section(html)
+    assert re.findall(r"<dt><dfn id=\"[^\"]+\">([^<]+)</dfn></dt>", section) == words
+    for anchor in re.findall(r'id="(glossario-[^"]+)"', section):
+        assert html.count(f'href="#{anchor}"') == 1  # the first use only
+
+
+def test_a_page_without_glossary_words_or_without_the_glossary_lists_none(site):
+    assert glossary_section(read(site, "progetto/index.html")) == ""  # no `Glossary: yes`
+    assert 'class="glossary-term"' not in read(site, "progetto/index.html")
+    assert glossary_section(read(site, "contatti/index.html")) == ""
+
+
+def test_the_list_is_titled_and_translated(site):
+    assert '<h2 id="glossario">Le parole difficili</h2>' in read(
+        site, "convenzioni-art-14/facile-da-leggere/index.html"
+    )
+    assert '<h2 id="glossario">Difficult words</h2>' in read(
+        site, "en/art-14-conventions/easy-read/index.html"
+    )
+
+
+def test_glossary_text_is_escaped_on_the_page(tmp_path):
+    content, data = copy_project_sources(tmp_path)
+    path = os.path.join(data, "glossary.yaml")
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    text = text.replace(
+        "      Un accordo scritto.\n", "      Un accordo <b>scritto</b> & firmato.\n", 1
+    )
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    result = run_pelican(tmp_path / "output", content=content, data=data)
+    assert result.returncode == 0, result.stdout + result.stderr
+    html = (tmp_path / "output" / "progetto" / "facile-da-leggere" / "index.html").read_text()
+    assert "Un accordo &lt;b&gt;scritto&lt;/b&gt; &amp; firmato." in glossary_section(html)
+
+
+def test_a_malformed_glossary_entry_stops_the_build_with_its_place(tmp_path):
+    content, data = copy_project_sources(tmp_path)
+    with open(os.path.join(data, "glossary.yaml"), "a+", encoding="utf-8") as handle:
+        handle.seek(0)
+        lines = len(handle.readlines())
+        handle.write("\n- id: parola\n  term: {it: parola}\n  definiton: {it: Una parola.}\n")
+    result = run_pelican(tmp_path / "output", content=content, data=data)
+    assert result.returncode == 1
+    report = result.stdout + result.stderr
+    assert (
+        f"data/glossary.yaml:{lines + 4}:3: glossary[3].definiton: unknown field 'definiton' "
+        "(did you mean 'definition'?)"
+    ) in report, report
+    assert not (tmp_path / "output").exists()

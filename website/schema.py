@@ -427,6 +427,16 @@ class Taxonomy(Record):
     tags: list[Term] = []
 
 
+class GlossaryEntry(Record):
+    """A difficult word and its plain explanation (data/glossary.yaml)."""
+
+    id: Slug
+    term: LocalizedText
+    definition: LocalizedText
+    # Other spellings that appear in pages (plurals…), per language code.
+    forms: dict[str, list[Text]] = {}
+
+
 # The files of data/: file stem → (record type, shape). A "list" file is a
 # YAML list of records; a "mapping" file is one record.
 FILES = {
@@ -437,4 +447,5 @@ FILES = {
     "events": (Event, "list"),
     "workshops": (Workshop, "list"),
     "taxonomy": (Taxonomy, "mapping"),
+    "glossary": (GlossaryEntry, "list"),
 }

@@ -32,6 +32,7 @@ KNOWN_FIELDS = {
     "template",
     "description",
     "validated",  # easy-to-read pages: checked by readers (plugins/easy_read)
+    "glossary",  # yes: explain data/glossary.yaml's words on a standard page
 }
 # Metadata Pelican adds by itself.
 AUTOMATIC_FIELDS = {"reader", "level"}  # level: from the file name (.facile.)

@@ -12,6 +12,9 @@ published below the standard page's address with the language's
 The default language's run scores every page and article (readability.py):
 an easy page under its limit stops the build, a hard standard page is
 logged; ``make check`` (CHECK_ONLY) prints the table.
+
+The glossary (data/glossary.yaml, glossary.py) explains difficult words on
+easy pages, and on standard pages whose header says ``Glossary: yes``.
 """
 
 import logging
@@ -19,6 +22,7 @@ import os
 import re
 
 from jinja2 import pass_context
+from markupsafe import Markup
 from pelican import signals
 from pelican.contents import Static
 from pelican.utils import slugify
@@ -26,6 +30,7 @@ from pelican.utils import slugify
 from website import refs
 from website.problems import Problem, abort, relative
 
+from .glossary import Glossed, glossed
 from .readability import markdown_text, score
 
 logger = logging.getLogger("pelican.plugins.easy_read")
@@ -229,8 +234,25 @@ def version_of(ctx, key):
     )
 
 
+def uses_glossary(item):
+    wanted = str(item.metadata.get("glossary", "")).strip().lower()
+    return is_easy(item) or wanted in ("yes", "true", "sì", "si", "1")
+
+
+@pass_context
+def glossary(ctx, item):
+    """The item's text, its glossary words linked, and the words found (glossary.py)."""
+    content = item.content
+    entries = getattr(ctx.get("DATA"), "glossary", None) or []
+    if not entries or not uses_glossary(item):
+        return Glossed(Markup(content), ())
+    return glossed(content, entries, item.lang)
+
+
 def install_globals(generator):
-    generator.env.globals.update(easy_version=easy_version, standard_version=standard_version)
+    generator.env.globals.update(
+        easy_version=easy_version, standard_version=standard_version, glossary=glossary
+    )
 
 
 def register():

@@ -29,6 +29,7 @@ class SiteData:
     events: list = field(default_factory=list)
     workshops: list = field(default_factory=list)
     taxonomy: schema.Taxonomy | None = None
+    glossary: list = field(default_factory=list)
 
     def __post_init__(self):
         self.partner = {p.id: p for p in self.partners}
@@ -101,6 +102,7 @@ class CrossChecks:
         self.workshops()
         self.events()
         self.taxonomy()
+        self.glossary()
 
     def duplicate_ids(self, stem):
         first_index = {}
@@ -285,6 +287,17 @@ class CrossChecks:
                         )
                     addresses.add((lang, slug))
 
+    def glossary(self):
+        for index, entry in self.records["glossary"]:
+            for lang in entry.forms:
+                if lang not in self.languages:
+                    self.report(
+                        "glossary",
+                        (index, "forms", lang),
+                        f"unknown language code '{lang}'",
+                        "use one of: " + ", ".join(self.languages),
+                    )
+
 
 def _size(count):
     if count >= 1_000_000:
@@ -338,5 +351,6 @@ def load_site_data(
         events=[r for _, r in records["events"]],
         workshops=[r for _, r in records["workshops"]],
         taxonomy=records["taxonomy"],
+        glossary=[r for _, r in records["glossary"]],
     )
     return data, problems
