@@ -39,6 +39,9 @@ from newsletter import db
 from newsletter.abuse import ip_hmac
 from newsletter.consent import THANK_YOU_PAGES
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "newsletter"))
+from nl_support import site_form
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEPLOY = os.path.join(ROOT, "deploy")
 NGINX_CONF = os.path.join(DEPLOY, "nginx", "newsletter.conf")
@@ -503,16 +506,7 @@ class Proxy:
             connection.close()
 
     def sign_up(self, address, headers=None):
-        form = {
-            "name": "Maria Rossi",
-            "email": address,
-            "consent": "yes",
-            "website": "",
-            "lang": "it",
-            "page": "/newsletter/",
-            "privacy_version": "1",
-            "ts": str(int(time.time() * 1000) - 10_000),
-        }
+        form = site_form(address)
         return self.request(
             "POST",
             "/subscribe",
