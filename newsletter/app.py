@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 # The order of the fields on the form, for the error summary, and their ids.
 FIELD_IDS = {"form": "nl-email", "name": "nl-name", "email": "nl-email", "consent": "nl-consent"}
-FIELD_ORDER = ("form", "name", "email", "consent")
+FIELD_ORDER = ("form", "name", "email", "territory", "consent")
 # Between the parts of a page rendered for a shell (templates/in_shell.html):
 # a comment no escaped text can contain.
 SHELL_PART = "<!-- newsletter:part -->"
@@ -65,6 +65,10 @@ def create_app(config, writer, limiter, heartbeats=None, watched=(), shells=None
         MAX_FORM_PARTS=50,
     )
     tokens = Tokens(config.secret, config.confirm_max_age, config.secret_fallbacks)
+    territory_ids = tuple(territory.id for territory in config.territories)
+    # The error summary links a group of checkboxes to its first box.
+    first_box = f"nl-territory-{territory_ids[0]}" if territory_ids else FIELD_IDS["email"]
+    field_ids = {**FIELD_IDS, "territory": first_box}
     domain = mail_domain(config.mail_from)
     site_origin = origin_of(config.site_url)
     trusted_origins = set(config.allowed_origins)
@@ -195,7 +199,7 @@ def create_app(config, writer, limiter, heartbeats=None, watched=(), shells=None
         if honeypot_filled(form):
             log.info("sign-up discarded: honeypot")
             return accepted(lang)
-        result = read_signup(form)
+        result = read_signup(form, territory_ids)
         if result.errors:
             return invalid_signup(result, lang)
         now_ms = time.time() * 1000
@@ -257,8 +261,9 @@ def create_app(config, writer, limiter, heartbeats=None, watched=(), shells=None
             "signup_form.html",
             lang,
             422,
-            field_ids=FIELD_IDS,
+            field_ids=field_ids,
             values=result.values,
+            territories=[(t.id, *t.name(lang)) for t in config.territories],
             action=request.script_root + "/subscribe",
             consent_text=CONSENT_TEXT[lang],
             privacy_url=config.site_page(PRIVACY_PAGES[lang]),

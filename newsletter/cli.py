@@ -73,6 +73,11 @@ def build_parser():
     exporter = commands.add_parser("export", help="subscribers as CSV (confirmed only by default)")
     exporter.add_argument("--all", action="store_true", help="everyone, with a status column")
     exporter.add_argument("--output", "-o", help="write to this file (default: standard output)")
+    exporter.add_argument(
+        "--territory",
+        metavar="ID",
+        help="only those who chose this province (an id of NEWSLETTER_TERRITORIES, e.g. lodi)",
+    )
     exporter.set_defaults(run=run_export)
 
     erase = commands.add_parser("erase", help="delete everything about an address (GDPR erasure)")
@@ -167,6 +172,13 @@ def run_worker(config, args):
 
 
 def run_export(config, args):
+    known = [territory.id for territory in config.territories]
+    if args.territory is not None and args.territory not in known:
+        print(
+            f"newsletter: unknown territory {args.territory!r}: use one of {', '.join(known)}",
+            file=sys.stderr,
+        )
+        return 2
     tokens = Tokens(config.secret, config.confirm_max_age, config.secret_fallbacks)
     base = config.public_url
 
@@ -185,12 +197,20 @@ def run_export(config, args):
             descriptor = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with open(descriptor, "w", encoding="utf-8", newline="") as out:
                 count = export.write_csv(
-                    conn, out, everyone=args.all, unsubscribe_url=base and unsubscribe_url
+                    conn,
+                    out,
+                    everyone=args.all,
+                    unsubscribe_url=base and unsubscribe_url,
+                    territory=args.territory,
                 )
             print(f"newsletter: {count} subscriber(s) written to {args.output}", file=sys.stderr)
         else:
             export.write_csv(
-                conn, sys.stdout, everyone=args.all, unsubscribe_url=base and unsubscribe_url
+                conn,
+                sys.stdout,
+                everyone=args.all,
+                unsubscribe_url=base and unsubscribe_url,
+                territory=args.territory,
             )
     finally:
         conn.close()

@@ -12,6 +12,8 @@ import os
 import re
 from urllib.parse import urlsplit
 
+from newsletter import territories as territory_list
+
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 
@@ -65,6 +67,8 @@ class Config:
     stuck_seconds: float
     # The built site's folder or address, where `serve` reads the page shells (shells.py).
     page_shells: str | None = None
+    # The provinces a sign-up may choose (territories.Territory), in the site's order.
+    territories: tuple = ()
 
     @property
     def production(self):
@@ -210,6 +214,11 @@ def from_env(env=None):
     # whose steps may take SMTP_TIMEOUT.
     stuck_default = max(120.0, 4 * smtp.timeout) if smtp else 120.0
 
+    try:
+        territories = territory_list.from_setting(get("NEWSLETTER_TERRITORIES"))
+    except territory_list.TerritoryError as error:
+        raise ConfigError(str(error)) from None
+
     return Config(
         mode=mode,
         db_path=get("NEWSLETTER_DB") or DEFAULT_DB,
@@ -242,6 +251,7 @@ def from_env(env=None):
         ),
         stuck_seconds=seconds("NEWSLETTER_STUCK_SECONDS", str(stuck_default), 1.0),
         page_shells=get("NEWSLETTER_PAGE_SHELLS"),
+        territories=territories,
     )
 
 

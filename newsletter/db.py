@@ -22,7 +22,7 @@ import stat
 from newsletter.forms import mailbox
 
 BUSY_TIMEOUT_MS = 10_000
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # The schema as first released (version 1). MIGRATIONS, below, bring it to
 # SCHEMA_VERSION: new and old databases go through the very same steps.
@@ -182,8 +182,75 @@ def _to_version_2(conn):
         conn.execute(statement)
 
 
+# Version 3: the provinces a sign-up chose (ids separated by single spaces,
+# '' for none), on the subscriber (what the export gives) and on each consent
+# record given or confirmed with the form that offered them (NULL on older
+# records: their form did not ask). A pending sign-up keeps its provinces as
+# it keeps its name and language.
+SIGNUPS_V3 = """
+DROP TRIGGER signups_insert;
+DROP VIEW signups;
+
+CREATE VIEW signups AS SELECT
+    NULL AS email, NULL AS mailbox, NULL AS name, NULL AS lang, NULL AS territories,
+    NULL AS page, NULL AS privacy_version, NULL AS consent_text_sha256, NULL AS ip_hmac,
+    NULL AS base_url, NULL AS message_id, NULL AS at, NULL AS mail_cutoff;
+
+CREATE TRIGGER signups_insert INSTEAD OF INSERT ON signups
+-- A confirmed address stays as it is: no new name or provinces, no mail, nothing.
+WHEN NOT EXISTS (SELECT 1 FROM subscribers WHERE email = NEW.email AND status = 'confirmed')
+BEGIN
+    -- New or unsubscribed: (again) pending, with this sign-up's name, language
+    -- and provinces. Pending: they stay as they were, so that the link
+    -- already mailed confirms what was chosen when it was asked for,
+    -- whoever posts the address again.
+    INSERT INTO subscribers (
+        email, mailbox, name, lang, territories, status, created_at, updated_at
+    )
+    VALUES (
+        NEW.email, NEW.mailbox, NEW.name, NEW.lang, NEW.territories, 'pending', NEW.at, NEW.at
+    )
+    ON CONFLICT (email) DO UPDATE SET
+        name = CASE WHEN status = 'pending' THEN name ELSE excluded.name END,
+        lang = CASE WHEN status = 'pending' THEN lang ELSE excluded.lang END,
+        territories = CASE WHEN status = 'pending' THEN territories ELSE excluded.territories END,
+        mailbox = excluded.mailbox, status = 'pending',
+        updated_at = excluded.updated_at, unsubscribed_at = NULL;
+    -- Each sign-up's record holds what its own form said.
+    INSERT INTO consent_events (
+        subscriber_id, event, at, how, lang, page, privacy_version, consent_text_sha256, ip_hmac,
+        territories
+    )
+    SELECT id, 'given', NEW.at, 'form', NEW.lang, NEW.page, NEW.privacy_version,
+           NEW.consent_text_sha256, NEW.ip_hmac, NEW.territories
+    FROM subscribers WHERE email = NEW.email;
+    -- At most one confirmation mail per mailbox per interval, in the
+    -- language that will be confirmed.
+    INSERT INTO outbox (
+        subscriber_id, kind, lang, base_url, message_id, state, queued_at, next_attempt_at
+    )
+    SELECT id, 'confirmation', lang, NEW.base_url, NEW.message_id, 'pending', NEW.at, NEW.at
+    FROM subscribers
+    WHERE email = NEW.email AND NOT EXISTS (
+        SELECT 1 FROM subscribers WHERE mailbox = NEW.mailbox AND last_mail_at > NEW.mail_cutoff
+    );
+    UPDATE subscribers SET last_mail_at = NEW.at
+    WHERE email = NEW.email AND NOT EXISTS (
+        SELECT 1 FROM subscribers WHERE mailbox = NEW.mailbox AND last_mail_at > NEW.mail_cutoff
+    );
+END;
+"""
+
+
+def _to_version_3(conn):
+    conn.execute("ALTER TABLE subscribers ADD COLUMN territories TEXT NOT NULL DEFAULT ''")
+    conn.execute("ALTER TABLE consent_events ADD COLUMN territories TEXT")
+    for statement in _statements(SIGNUPS_V3):
+        conn.execute(statement)
+
+
 # version -> the step that makes it from the version before.
-MIGRATIONS = {2: _to_version_2}
+MIGRATIONS = {2: _to_version_2, 3: _to_version_3}
 
 
 def now():

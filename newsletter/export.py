@@ -10,7 +10,9 @@ import csv
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
-COLUMNS = ["email", "name", "language", "confirmed_at", "unsubscribe_url"]
+# `territories`: the ids of the provinces chosen (data/territories.yaml),
+# separated by single spaces, in the form's order; empty for none.
+COLUMNS = ["email", "name", "language", "confirmed_at", "unsubscribe_url", "territories"]
 
 
 def neutralize(value):
@@ -20,25 +22,34 @@ def neutralize(value):
     return value
 
 
-def write_csv(conn, out, *, everyone=False, unsubscribe_url=None):
+def write_csv(conn, out, *, everyone=False, unsubscribe_url=None, territory=None):
     """Write the subscribers to `out`; return how many rows.
 
     By default only confirmed subscribers, the only people the newsletter
     may be sent to. `everyone` adds pending and unsubscribed addresses, with
     a status column. `unsubscribe_url(email, lang)`, if given, fills a column
     with each person's own unsubscribe link, for the newsletter's footer.
+    `territory`, an id, keeps only those who chose that province (an
+    invitation to a meeting there).
     """
     columns = COLUMNS + (["status"] if everyone else [])
-    query = "SELECT email, name, lang, confirmed_at, status FROM subscribers"
+    query = "SELECT email, name, lang, confirmed_at, territories, status FROM subscribers"
+    conditions, params = [], []
     if not everyone:
-        query += " WHERE status = 'confirmed'"
+        conditions.append("status = 'confirmed'")
+    if territory is not None:
+        # Whole ids only: `milano` must not match a `milano-est`.
+        conditions.append("instr(' ' || territories || ' ', ' ' || ? || ' ') > 0")
+        params.append(territory)
+    if conditions:
+        query += " WHERE " + " AND ".join(conditions)
     query += " ORDER BY id"
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     count = 0
-    for email, name, lang, confirmed_at, status in conn.execute(query):
+    for email, name, lang, confirmed_at, territories, status in conn.execute(query, params):
         link = unsubscribe_url(email, lang) if unsubscribe_url and status != "unsubscribed" else ""
-        row = [email, name, lang, _timestamp(confirmed_at), link]
+        row = [email, name, lang, _timestamp(confirmed_at), link, territories]
         if everyone:
             row.append(status)
         writer.writerow([neutralize(value) for value in row])

@@ -33,6 +33,8 @@ class Signup:
     lang: str
     page: str
     privacy_version: str
+    # Ids of the provinces chosen, once each, in the order the form lists them.
+    territories: tuple = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,8 +44,9 @@ class SignupResult:
     values: dict  # what was typed, to show the form again
 
 
-def read_signup(form):
-    """Check a posted form (a mapping of str to str)."""
+def read_signup(form, territories=()):
+    """Check a posted form (a werkzeug MultiDict, or a mapping of str to str or, for
+    `territory`, a list of str); `territories` are the ids a sign-up may choose."""
     lang = form_language(form.get("lang", ""))
     raw_name = form.get("name", "")
     raw_email = form.get("email", "")
@@ -69,6 +72,13 @@ def read_signup(form):
         except EmailNotValidError:
             errors["email"] = "email_invalid"
 
+    chosen = _values(form, "territory")
+    # Checkboxes only ever send ids of the list: anything else is a stale or
+    # tampered form, sent back rather than stored without the unknown ones.
+    if any(value not in territories for value in chosen):
+        errors["territory"] = "territory_unknown"
+    chosen_ids = tuple(territory for territory in territories if territory in chosen)
+
     if form.get("consent") != "yes":
         errors["consent"] = "consent_required"
 
@@ -88,13 +98,26 @@ def read_signup(form):
         "lang": lang,
         "page": page if PAGE.fullmatch(page) and len(page) <= PAGE_MAX else HOME_PAGES[lang],
         "privacy_version": privacy_version[:20],
+        "territories": chosen_ids,
     }
     if errors:
         return SignupResult(None, errors, values)
     signup = Signup(
-        email=email, name=name or None, lang=lang, page=page, privacy_version=privacy_version
+        email=email,
+        name=name or None,
+        lang=lang,
+        page=page,
+        privacy_version=privacy_version,
+        territories=chosen_ids,
     )
     return SignupResult(signup, {}, values)
+
+
+def _values(form, key):
+    if hasattr(form, "getlist"):
+        return form.getlist(key)
+    value = form.get(key, [])
+    return [value] if isinstance(value, str) else list(value)
 
 
 def mailbox(address):

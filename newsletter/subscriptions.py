@@ -20,26 +20,29 @@ def record_signup(conn, signup, *, ip_hmac, base_url, mail_domain, resend_interv
     Whatever the address's state, the visitor gets the same answer; what
     happens here differs (the rules live in the `signups_insert` trigger, see
     db.py, so that a sign-up is a single statement):
-    - new or unsubscribed: pending, with this sign-up's name and language;
-    - pending: the name and language stay those of the first sign-up, so the
-      link already mailed confirms what its owner typed, not what someone
-      posted afterwards;
-    - in all three cases, a new consent record, and a confirmation mail unless
+    - new or unsubscribed: pending, with this sign-up's name, language and
+      provinces;
+    - pending: the name, language and provinces stay those of the first
+      sign-up, so the link already mailed confirms what its owner chose, not
+      what someone posted afterwards;
+    - in all three cases, a new consent record (with the provinces this
+      sign-up chose), and a confirmation mail unless
       one went to the same mailbox (the address without its +tag) less than
       `resend_interval` seconds ago: nobody can flood an inbox through our form;
     - confirmed: nothing changes and no mail is sent, so a stranger cannot
-      rename a subscriber or pester them.
+      rename a subscriber, change their provinces or pester them.
     """
     at = at or db.now()
     conn.execute(
-        "INSERT INTO signups (email, mailbox, name, lang, page, privacy_version,"
+        "INSERT INTO signups (email, mailbox, name, lang, territories, page, privacy_version,"
         " consent_text_sha256, ip_hmac, base_url, message_id, at, mail_cutoff)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             signup.email,
             mailbox(signup.email),
             signup.name,
             signup.lang,
+            join_territories(signup.territories),
             signup.page,
             signup.privacy_version,
             consent_text_hash(signup.lang),
@@ -51,6 +54,11 @@ def record_signup(conn, signup, *, ip_hmac, base_url, mail_domain, resend_interv
             db.iso(at - datetime.timedelta(seconds=resend_interval)),
         ),
     )
+
+
+def join_territories(ids):
+    """Province ids as stored: once each, separated by single spaces; '' for none."""
+    return " ".join(dict.fromkeys(ids))
 
 
 def status(conn, address):
@@ -75,10 +83,11 @@ def confirm(conn, address, *, ip_hmac, at=None):
         "UPDATE subscribers SET status = 'confirmed', confirmed_at = ?, updated_at = ? WHERE id = ?",
         (stamp, stamp, row[0]),
     )
+    # The record of the confirmation says which provinces were confirmed.
     conn.execute(
-        "INSERT INTO consent_events (subscriber_id, event, at, how, ip_hmac)"
-        " VALUES (?, 'confirmed', ?, 'link', ?)",
-        (row[0], stamp, ip_hmac),
+        "INSERT INTO consent_events (subscriber_id, event, at, how, ip_hmac, territories)"
+        " SELECT id, 'confirmed', ?, 'link', ?, territories FROM subscribers WHERE id = ?",
+        (stamp, ip_hmac, row[0]),
     )
     # Further confirmation mails would only confuse.
     conn.execute(
@@ -89,7 +98,7 @@ def confirm(conn, address, *, ip_hmac, at=None):
 
 
 def unsubscribe(conn, address, *, how, at=None):
-    """Withdraw consent: the name goes at once; address and records stay as proof.
+    """Withdraw consent: the name and provinces go at once; address and records stay as proof.
 
     Returns True if something changed. Unknown addresses are fine: the page
     says the same either way.
@@ -99,8 +108,8 @@ def unsubscribe(conn, address, *, how, at=None):
     if row is None or row[1] == "unsubscribed":
         return False
     conn.execute(
-        "UPDATE subscribers SET status = 'unsubscribed', name = NULL, unsubscribed_at = ?,"
-        " updated_at = ? WHERE id = ?",
+        "UPDATE subscribers SET status = 'unsubscribed', name = NULL, territories = '',"
+        " unsubscribed_at = ?, updated_at = ? WHERE id = ?",
         (stamp, stamp, row[0]),
     )
     conn.execute(

@@ -33,7 +33,9 @@ STARTUP_TIMEOUT = 20.0
 
 def site_form(email, **fields):
     """The fields the site's form posts, filled in by a person ten seconds
-    after the page opened; a field given as None is left out."""
+    after the page opened; a field given as None is left out. No province is
+    ticked, as the site renders the form; `territory=["lodi", "pavia"]` ticks
+    those boxes (a list: a field sent once per value, as browsers send it)."""
     form = {
         "name": "Maria Rossi",
         "email": email,
@@ -300,7 +302,8 @@ class Service:
         return self.request("GET", path, headers=headers)
 
     def post(self, path, form=None, headers=None):
-        body = urllib.parse.urlencode(form or {})
+        # doseq: a list is a field sent once per value, as ticked checkboxes are.
+        body = urllib.parse.urlencode(form or {}, doseq=True)
         headers = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
         return self.request("POST", path, body=body, headers=headers)
 
@@ -439,3 +442,84 @@ def parse_page(text):
     assert not page._open, f"unclosed: {page._open}"
     assert len(page.ids) == len(set(page.ids)), f"duplicate ids: {page.ids}"
     return page
+
+
+class ProvinceGroup(html.parser.HTMLParser):
+    """The form's provinces: the group around the `territory` boxes, its legend and
+    summary, and each box with its label and where it sits."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.legends = []
+        self.summaries = []
+        self.boxes = []  # dicts: value, id, checked, ancestors (tags), hint ids
+        self.labels = {}  # for -> (text, lang of the text or None)
+        self.describedby = {}  # a fieldset's aria-describedby, by position
+        self.texts = {}  # id -> text, of elements with an id
+        self._open = []  # (tag, attrs)
+        self._capture = []  # [kind, key, parts, lang]
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "input" and attributes.get("name") == "territory":
+            self.boxes.append(
+                {
+                    "value": attributes.get("value"),
+                    "id": attributes.get("id"),
+                    "type": attributes.get("type"),
+                    "checked": "checked" in attributes,
+                    "ancestors": tuple(t for t, _ in self._open),
+                }
+            )
+        if tag == "fieldset" and "aria-describedby" in attributes:
+            self.describedby[len(self.legends)] = attributes["aria-describedby"].split()
+        for capture in self._capture:
+            if capture[0] == "label" and attributes.get("lang") and capture[3] is None:
+                capture[3] = attributes["lang"]
+        if tag in VOID:
+            return
+        self._open.append((tag, attributes))
+        if tag in ("legend", "summary"):
+            self._capture.append([tag, None, [], None])
+        elif tag == "label":
+            self._capture.append(["label", attributes.get("for"), [], attributes.get("lang")])
+        elif "id" in attributes:
+            self._capture.append(["id", attributes["id"], [], None])
+
+    def handle_endtag(self, tag):
+        if tag in VOID or not self._open:
+            return
+        _, attributes = self._open.pop()
+        kind = {"legend": "legend", "summary": "summary", "label": "label"}.get(tag)
+        if kind is None and "id" in attributes:
+            kind = "id"
+        if kind is None:
+            return
+        capture = self._capture.pop()
+        text = " ".join("".join(capture[2]).split())
+        if kind == "legend":
+            self.legends.append(text)
+        elif kind == "summary":
+            self.summaries.append(text)
+        elif kind == "label":
+            self.labels[capture[1]] = (text, capture[3])
+        else:
+            self.texts[capture[1]] = text
+
+    def handle_data(self, data):
+        for capture in self._capture:
+            capture[2].append(data)
+
+    def label(self, box):
+        return self.labels.get(box["id"])
+
+
+def province_group(text):
+    """The provinces of the form of a page that has them (a page may have other forms)."""
+    group = ProvinceGroup()
+    box = text.find('name="territory"')
+    if box != -1:
+        start = text.rindex("<form", 0, box)
+        group.feed(text[start : text.index("</form>", start) + len("</form>")])
+    group.close()
+    return group

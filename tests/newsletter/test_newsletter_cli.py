@@ -80,10 +80,17 @@ def operator(monkeypatch, capsys, tmp_path):
             captured = capsys.readouterr()
             return code, captured.out, captured.err
 
-        def add(self, email, status="pending", at=NOW, name="Nome", lang="it"):
+        def add(self, email, status="pending", at=NOW, name="Nome", lang="it", territories=()):
             """A sign-up (and its confirmation or withdrawal) as it happened at `at`."""
             conn = db.connect(self.db_path)
-            signup = Signup(email=email, name=name, lang=lang, page="/", privacy_version="1")
+            signup = Signup(
+                email=email,
+                name=name,
+                lang=lang,
+                page="/",
+                privacy_version="1",
+                territories=territories,
+            )
             with db.transaction(conn):
                 subscriptions.record_signup(
                     conn,
@@ -124,7 +131,14 @@ def test_export_confirmed_only_by_default(operator):
     assert code == 0
     rows = read_csv(out)
     assert [row["email"] for row in rows] == ["confermata@example.org"]
-    assert list(rows[0]) == ["email", "name", "language", "confirmed_at", "unsubscribe_url"]
+    assert list(rows[0]) == [
+        "email",
+        "name",
+        "language",
+        "confirmed_at",
+        "unsubscribe_url",
+        "territories",
+    ]
     assert rows[0]["name"] == "Carla"
     assert rows[0]["language"] == "it"
     assert datetime.datetime.fromisoformat(rows[0]["confirmed_at"].replace("Z", "+00:00"))
@@ -140,6 +154,53 @@ def test_export_confirmed_only_by_default(operator):
     }
     assert everyone["uscita@example.org"]["name"] == ""  # erased at unsubscription
     assert everyone["uscita@example.org"]["unsubscribe_url"] == ""
+
+
+def test_export_gives_the_provinces_chosen(operator):
+    operator.add("due@example.org", "confirmed", territories=("lodi", "milano"))
+    operator.add("nessuna@example.org", "confirmed")
+    code, out, _ = operator("export")
+    assert code == 0
+    assert {row["email"]: row["territories"] for row in read_csv(out)} == {
+        "due@example.org": "lodi milano",
+        "nessuna@example.org": "",
+    }
+
+
+def test_export_for_one_province(operator, tmp_path, monkeypatch):
+    """An invitation to a meeting in a province: the confirmed subscribers who chose it."""
+    operator.add("lodi.pavia@example.org", "confirmed", territories=("lodi", "pavia"))
+    operator.add("pavia@example.org", "confirmed", territories=("pavia",))
+    operator.add("lodi.attesa@example.org", "pending", territories=("lodi",))
+    operator.add("lodi.uscita@example.org", "unsubscribed", territories=("lodi",))
+    operator.add("nessuna@example.org", "confirmed")
+
+    def emails(*args):
+        code, out, err = operator("export", *args)
+        assert code == 0, err
+        return [row["email"] for row in read_csv(out)]
+
+    assert emails("--territory", "lodi") == ["lodi.pavia@example.org"]
+    assert emails("--territory", "pavia") == ["lodi.pavia@example.org", "pavia@example.org"]
+    assert emails("--territory", "sondrio") == []
+    # With --all, the pending too; not who left (their provinces went with them).
+    assert emails("--all", "--territory", "lodi") == [
+        "lodi.pavia@example.org",
+        "lodi.attesa@example.org",
+    ]
+    target = tmp_path / "lodi.csv"
+    code, _, err = operator("export", "--territory", "lodi", "-o", str(target))
+    assert (code, "1 subscriber(s)" in err) == (0, True)
+
+    code, out, err = operator("export", "--territory", "atlantide")
+    assert code == 2
+    assert out == ""
+    assert "unknown territory 'atlantide': use one of bergamo, brescia" in err
+    assert err.count("\n") == 1
+    # A setting narrower than the data is the list.
+    monkeypatch.setenv("NEWSLETTER_TERRITORIES", "lodi")
+    assert operator("export", "--territory", "pavia")[0] == 2
+    assert emails("--territory", "lodi") == ["lodi.pavia@example.org"]
 
 
 def test_export_to_a_file_readable_by_the_operator_only(operator, tmp_path):

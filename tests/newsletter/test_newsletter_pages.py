@@ -20,6 +20,9 @@ def collect_pages(service, smtp_sink):
             "nope", lang=lang, consent=None, name='"Quoted" <name> & more', page="/x/"
         )
         pages[f"outdated-{lang}"] = service.sign_up("a@example.org", lang=lang, page="x")
+        pages[f"unknown-province-{lang}"] = service.sign_up(
+            "a@example.org", lang=lang, territory=["lodi", "atlantide"]
+        )
         pages[f"too-fast-{lang}"] = service.sign_up(
             "fast@example.org",
             lang=lang,
@@ -48,7 +51,8 @@ def test_pages_are_valid_html(service, smtp_sink, tmp_path):
     statuses = {name: reply.status for name, reply in pages.items()}
     assert statuses == {
         **{f"{kind}-{lang}": status for lang in ("it", "en") for kind, status in (
-            ("invalid", 422), ("outdated", 422), ("too-fast", 422), ("confirm", 200),
+            ("invalid", 422), ("outdated", 422), ("unknown-province", 422), ("too-fast", 422),
+            ("confirm", 200),
             ("confirmed", 200), ("already", 200),
             ("unsubscribe", 200), ("unsubscribed", 200), ("invalid-link", 404),
         )},

@@ -132,11 +132,16 @@ def test_sign_up_in_place_with_javascript(live, browser, smtp_sink):
     page.goto(site.url + "/")
     assert page.input_value("input[name=ts]") != ""  # the time trap is armed
     fill(page, address)
+    page.click("form[data-newsletter] summary")
+    page.check("#nl-territory-milano")
+    page.check("#nl-territory-bergamo")
     send_as_a_person(page)
     wait_for_status(page, TEXTS["it"]["signup_ok"])
     assert page.url == site.url + "/"
     assert page.input_value("#nl-email") == ""  # the form is ready for someone else
-    wait_until(lambda: service.subscriber(address), message="the sign-up to be stored")
+    assert not page.is_checked("#nl-territory-milano")
+    record = wait_until(lambda: service.subscriber(address), message="the sign-up to be stored")
+    assert record["territories"] == "bergamo milano"
     assert smtp_sink.wait_for(address)[0].message["Subject"]
     context.close()
 
@@ -178,6 +183,8 @@ def test_signing_up_with_the_keyboard_alone(live, browser):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "nl-email"
     page.keyboard.type("keyboard.only@example.org")
+    page.keyboard.press("Tab")  # the closed group of provinces: one stop, passed by
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "nl-consent"
     assert not page.locator("#nl-extra").is_visible()
@@ -189,6 +196,79 @@ def test_signing_up_with_the_keyboard_alone(live, browser):
     page.keyboard.press("Enter")
     page.wait_for_url(site.url + "/newsletter/grazie/")
     assert service.subscriber("keyboard.only@example.org")["name"] == "Luca Bianchi"
+    context.close()
+
+
+def test_provinces_open_with_the_keyboard_and_reach_the_service(live, browser):
+    """The group is closed at first, opens with Enter on its summary, without JavaScript;
+    a province ticked with Space is stored with the sign-up."""
+    site, service = live
+    address = "keyboard.provinces@example.org"
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site.url + "/en/newsletter/")
+    lodi = page.locator("#nl-territory-lodi")
+    assert not lodi.is_visible()
+    page.fill("#nl-email", address)
+    page.focus("#nl-email")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Choose provinces"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.querySelector('form[data-newsletter] details').open")
+    assert lodi.is_visible()
+    for _ in range(12):  # through the boxes, in the order of the list
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "nl-territory-lodi":
+            break
+    assert page.evaluate("document.activeElement.id") == "nl-territory-lodi"
+    page.keyboard.press("Space")
+    assert lodi.is_checked()
+    page.check("#nl-consent")
+    page.click("form[data-newsletter] button[type=submit]")
+    page.wait_for_url(site.url + "/en/newsletter/thank-you/")
+    assert service.subscriber(address)["territories"] == "lodi"
+    context.close()
+
+    # Open, the group meets WCAG 2.1 AA too.
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site.url + "/en/newsletter/")
+    page.click("form[data-newsletter] summary")
+    page.check("#nl-territory-milano")
+    assert describe(run_axe(page)) == ""
+    context.close()
+
+
+def test_the_services_page_for_an_unknown_province_in_a_browser(live, browser):
+    """A stale page offering a province the service no longer knows: the service's page
+    says so, keeps the other boxes ticked, and meets WCAG 2.1 AA."""
+    site, service = live
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site.url + "/newsletter/")
+    fill(page, "stale.page@example.org")
+    page.click("form[data-newsletter] summary")
+    page.check("#nl-territory-pavia")
+    page.check("#nl-territory-lodi")
+    page.evaluate("document.querySelector('#nl-territory-pavia').value = 'atlantide'")
+    page.click("form[data-newsletter] button[type=submit]")
+    page.wait_for_load_state()
+    assert TEXTS["it"]["territory_unknown"] in page.locator(".error-summary").inner_text()
+    assert page.is_checked("#nl-territory-lodi")
+    assert not page.is_checked("#nl-territory-pavia")
+    body = page.content()
+    assert service.subscriber("stale.page@example.org") is None
+    context.close()
+
+    # axe runs as a script, which the service's policy blocks: the same page, served plain.
+    context = browser.new_context()
+    page = context.new_page()
+    page.route(
+        service.base + "/subscribe",
+        lambda route: route.fulfill(body=body, content_type="text/html; charset=utf-8"),
+    )
+    page.goto(service.base + "/subscribe")
+    assert describe(run_axe(page)) == ""
     context.close()
 
 
