@@ -30,6 +30,7 @@ class SiteData:
     workshops: list = field(default_factory=list)
     taxonomy: schema.Taxonomy | None = None
     glossary: list = field(default_factory=list)
+    results: list = field(default_factory=list)
 
     def __post_init__(self):
         self.partner = {p.id: p for p in self.partners}
@@ -330,7 +331,9 @@ def load_site_data(
     records = {}
     for stem, (model, shape) in schema.FILES.items():
         data_file_ = files[stem]
-        if data_file_.read_text(problems) and data_file_.parse(problems):
+        if stem in schema.OPTIONAL_FILES and not os.path.exists(data_file_.path):
+            records[stem] = []
+        elif data_file_.read_text(problems) and data_file_.parse(problems):
             records[stem] = validate_records(data_file_, model, shape, context, problems)
         else:
             records[stem] = None if shape == "mapping" else []
@@ -352,5 +355,6 @@ def load_site_data(
         workshops=[r for _, r in records["workshops"]],
         taxonomy=records["taxonomy"],
         glossary=[r for _, r in records["glossary"]],
+        results=[r for _, r in records["results"]],
     )
     return data, problems
