@@ -93,7 +93,7 @@ def test_map_tiles_are_reached_with_the_keyboard(browser_site):
         if name:
             names.append(name)
     page.close()
-    assert "Lodi – attività del progetto" in names
+    assert "LO – Lodi – attività del progetto" in names
     assert len(names) >= 4
 
 

@@ -86,8 +86,9 @@ def test_index_has_a_map_of_links_with_names_and_a_text_list(events_site):
         "/territori/cremona/",
         "/territori/pavia/",
     }
-    assert labels["/territori/lodi/"] == "Lodi – attività del progetto"
-    assert labels["/territori/pavia/"] == "Pavia"
+    # Each name starts with the tile's visible code (WCAG 2.5.3).
+    assert labels["/territori/lodi/"] == "LO – Lodi – attività del progetto"
+    assert labels["/territori/pavia/"] == "PV – Pavia"
     assert svg.find(f"{SVG}title").text
     list_part = text[text.index('<ul class="territory-list">') :]
     for territory in ("lodi", "milano", "cremona", "mantova", "pavia"):
@@ -104,7 +105,7 @@ def test_activity_is_shown_by_more_than_colour(events_site):
         says_so = "attività" in link.get("aria-label")
         assert active == has_marker == says_so, link.get("href")
     english = html(events_site, "en", "territories", "index.html")
-    assert 'aria-label="Lodi – project activity"' in english
+    assert 'aria-label="LO – Lodi – project activity"' in english
     assert "(1 partner, 3 upcoming events, 1 workshop)" in english
 
 
