@@ -2,12 +2,15 @@
 
 import os
 import re
+from xml.etree import ElementTree
 
 import pytest
 from easy_read.glossary import glossed
 from easy_read.readability import markdown_text, score, sentences, syllables
 from site_data.sitedata import load_site_data
 
+from htmlpage import read_page, url_to_file
+from newsletter.texts import TEXTS
 from sitebuild import ROOT, copy_project_sources, run_pelican
 
 # Known scores, computed by hand from the formulas.
@@ -50,20 +53,32 @@ def read(site, path):
         return handle.read()
 
 
-@pytest.mark.parametrize(
-    ("standard", "easy", "back"),
-    [
-        ("progetto/index.html", "/progetto/facile-da-leggere/", "/progetto/"),
-        ("en/project/index.html", "/en/project/easy-read/", "/en/project/"),
-    ],
-)
+def reading_level(html):
+    """The block under an easy page's title: its label and the link back."""
+    start = html.index('<div class="reading-level">')
+    return html[start : html.index("</div>", start)]
+
+
+# (standard page, its easy version, the standard page's address)
+EASY_VERSIONS = [
+    ("progetto/index.html", "/progetto/facile-da-leggere/", "/progetto/"),
+    ("en/project/index.html", "/en/project/easy-read/", "/en/project/"),
+    # Pages made by templates: their easy versions are named after their route.
+    ("index.html", "/facile-da-leggere/", "/"),
+    ("en/index.html", "/en/easy-read/", "/en/"),
+    ("newsletter/index.html", "/newsletter/facile-da-leggere/", "/newsletter/"),
+    ("en/newsletter/index.html", "/en/newsletter/easy-read/", "/en/newsletter/"),
+]
+
+
+@pytest.mark.parametrize(("standard", "easy", "back"), EASY_VERSIONS)
 def test_the_standard_page_and_its_easy_version_link_each_other(site, standard, easy, back):
     html = read(site, standard)
     top = html.index("<h1")
     assert html.index(f'href="{easy}"') - top < 300  # near the top, right after the title
     easy_html = read(site, easy.lstrip("/") + "index.html")
-    assert f'href="{back}"' in easy_html
-    assert 'class="page page--easy-read"' in easy_html
+    assert f'<a href="{back}">' in reading_level(easy_html)
+    assert re.search(r'<article class="page\b[^"]* page--easy-read\b', easy_html)
 
 
 def test_the_link_texts_and_the_simplified_text_label_are_translated(site):
@@ -73,19 +88,45 @@ def test_the_link_texts_and_the_simplified_text_label_are_translated(site):
     assert "Simplified text" in read(site, "en/project/easy-read/index.html")
 
 
-def test_the_easy_pages_are_each_others_translations(site):
-    for path in ("progetto/facile-da-leggere/index.html", "en/project/easy-read/index.html"):
-        html = read(site, path)
-        assert '<link rel="alternate" hreflang="it" href="/progetto/facile-da-leggere/">' in html
-        assert '<link rel="alternate" hreflang="en" href="/en/project/easy-read/">' in html
-    assert '<a href="/en/project/easy-read/" lang="en" hreflang="en">' in read(
-        site, "progetto/facile-da-leggere/index.html"
-    )
-    sitemap = read(site, "sitemap.xml")
-    assert "/progetto/facile-da-leggere/</loc>" in sitemap
-    assert "/en/project/easy-read/</loc>" in sitemap
-    # The standard page's alternates stay the standard pages.
+@pytest.mark.parametrize(
+    ("it", "en"),
+    [
+        ("/progetto/facile-da-leggere/", "/en/project/easy-read/"),
+        ("/facile-da-leggere/", "/en/easy-read/"),
+        ("/newsletter/facile-da-leggere/", "/en/newsletter/easy-read/"),
+    ],
+)
+def test_the_easy_pages_are_each_others_translations(site, it, en):
+    for lang, url, other, other_url in (("it", it, "en", en), ("en", en, "it", it)):
+        page = read_page(url_to_file(site, url))
+        assert page.html_lang == lang
+        assert page.alternates == {"it": it, "en": en, "x-default": it}
+        assert page.find_all("a", href=other_url, lang=other, hreflang=other)  # language switch
+    entries = sitemap_entries(site)
+    for url in (it, en):
+        assert entries[url] == {"it": it, "en": en, "x-default": it}
+
+
+def test_the_standard_pages_alternates_stay_the_standard_pages(site):
     assert 'hreflang="en" href="/en/project/">' in read(site, "progetto/index.html")
+    assert read_page(url_to_file(site, "/newsletter/")).alternates["en"] == "/en/newsletter/"
+    assert read_page(url_to_file(site, "/")).alternates["en"] == "/en/"
+
+
+def sitemap_entries(site):
+    """{path: {hreflang: path}} of sitemap.xml."""
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+    root = ElementTree.parse(os.path.join(site, "sitemap.xml")).getroot()
+
+    def path(url):
+        return "/" + url.split("/", 3)[3]
+
+    return {
+        path(url.find("s:loc", ns).text): {
+            link.get("hreflang"): path(link.get("href")) for link in url.findall("x:link", ns)
+        }
+        for url in root.findall("s:url", ns)
+    }
 
 
 def test_the_written_easy_pages_meet_the_limits_by_a_margin():
@@ -95,6 +136,10 @@ def test_the_written_easy_pages_meet_the_limits_by_a_margin():
         ("progetto.facile.en.md", "en", 70),
         ("convenzioni-art-14.facile.it.md", "it", 75),
         ("convenzioni-art-14.facile.en.md", "en", 70),
+        ("index.facile.it.md", "it", 75),
+        ("index.facile.en.md", "en", 70),
+        ("newsletter.facile.it.md", "it", 75),
+        ("newsletter.facile.en.md", "en", 70),
     ):
         with open(os.path.join(root, name), encoding="utf-8") as handle:
             result = score(markdown_text(handle.read()), lang)
@@ -155,6 +200,80 @@ def test_an_easy_page_without_its_standard_page_is_reported(tmp_path):
     assert "orfana.facile.it.md:1:1: level: an easy-to-read version of orfana.it.md" in (
         result.stdout + result.stderr
     )
+
+
+def test_an_easy_page_named_after_no_page_lists_the_names_it_can_have(tmp_path):
+    content, data = copy_project_sources(tmp_path)
+    with open(
+        os.path.join(content, "pagine", "newsleter.facile.it.md"), "w", encoding="utf-8"
+    ) as f:
+        f.write("Title: La newsletter\n\nUna frase breve.\n")
+    result = run_pelican(tmp_path / "output", content=content, data=data)
+    assert result.returncode == 1
+    report = result.stdout + result.stderr
+    assert (
+        "newsleter.facile.it.md:1:1: level: an easy-to-read version of "
+        "newsleter.it.md, which does not exist (write the standard page first, or rename this "
+        "file; the easy version of a page without a Markdown file is named after its route, "
+        "one of: index, newsletter (did you mean 'newsletter'?))"
+    ) in report, report
+    assert not (tmp_path / "output").exists()
+
+
+# The easy newsletter page ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("standard", "easy"),
+    [
+        ("/newsletter/", "/newsletter/facile-da-leggere/"),
+        ("/en/newsletter/", "/en/newsletter/easy-read/"),
+    ],
+)
+def test_the_easy_newsletter_page_has_the_sign_up_form_after_its_text(site, standard, easy):
+    form = [
+        a for a in read_page(url_to_file(site, easy)).find_all("form") if "data-newsletter" in a
+    ]
+    assert len(form) == 1
+    standard_form = [
+        a for a in read_page(url_to_file(site, standard)).find_all("form") if "data-newsletter" in a
+    ]
+    assert form[0]["action"] == standard_form[0]["action"] == "http://127.0.0.1:8001/subscribe"
+    html = read(site, easy.lstrip("/") + "index.html")
+    article = html[html.index("<article") : html.index("</article>")]
+    # In the page, after the text that explains it, and not also in a box below.
+    assert article.index('<div class="prose"') < article.index("<form")
+    assert html.count('id="newsletter-title"') == 1
+    assert 'class="newsletter"' not in html
+
+
+@pytest.mark.parametrize(
+    ("name", "lang", "site_button"),
+    [
+        ("newsletter.facile.it.md", "it", "Iscriviti"),
+        ("newsletter.facile.en.md", "en", "Subscribe"),
+    ],
+)
+def test_the_easy_newsletter_page_names_the_buttons_the_reader_will_press(name, lang, site_button):
+    with open(os.path.join(ROOT, "content", "pagine", name), encoding="utf-8") as handle:
+        named = re.findall(r'"([^"]+)"', handle.read())
+    texts = TEXTS[lang]
+    # Sign up, confirm in the e-mail's page, and leave: each step as easy as the others.
+    assert named == [site_button, texts["confirm_button"], texts["unsubscribe_button"]]
+    assert texts["submit"] == site_button
+
+
+def test_a_template_page_without_an_easy_version_links_none(tmp_path):
+    content, data = copy_project_sources(tmp_path)
+    for lang in ("it", "en"):
+        os.remove(os.path.join(content, "pagine", f"index.facile.{lang}.md"))
+    output = tmp_path / "output"
+    result = run_pelican(output, content=content, data=data)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for home in ("index.html", "en/index.html"):
+        assert 'class="reading-level"' not in read(output, home)
+    assert not (output / "facile-da-leggere").exists()
+    assert '<a href="/newsletter/facile-da-leggere/">' in read(output, "newsletter/index.html")
 
 
 # The glossary -----------------------------------------------------------------

@@ -9,6 +9,13 @@ published below the standard page's address with the language's
 (``easy_version``, ``standard_version``) and shows easy pages with the
 ``easy_read`` template.
 
+Pages that templates make (the home page, the newsletter page) have no
+Markdown file: their easy versions are named after their route,
+``pagine/index.facile.it.md`` and ``pagine/newsletter.facile.it.md``, and
+published below the route's address (``/facile-da-leggere/``,
+``/en/newsletter/easy-read/``). Only the routes in SIMPLIFIABLE_ROUTES,
+whose templates include partials/reading_level.html, can have one.
+
 The default language's run scores every page and article (readability.py):
 an easy page under its limit stops the build, a hard standard page is
 logged; ``make check`` (CHECK_ONLY) prints the table.
@@ -20,6 +27,7 @@ easy pages, and on standard pages whose header says ``Glossary: yes``.
 import logging
 import os
 import re
+from dataclasses import dataclass
 
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -28,7 +36,8 @@ from pelican.contents import Static
 from pelican.utils import slugify
 
 from website import refs
-from website.problems import Problem, abort, relative
+from website.problems import Problem, abort, did_you_mean, relative
+from website.routes import ROUTES, route_path
 
 from .glossary import Glossed, glossed
 from .readability import markdown_text, score
@@ -41,6 +50,10 @@ EASY_LIMITS = {"it": 70, "en": 60}
 EASY_AVERAGE_WORDS = 12
 # Standard pages under this are logged (Italian only: Gulpease).
 STANDARD_WARNING = {"it": 40}
+# Routes whose pages link their easy version: their templates (index.html,
+# newsletter.html) include partials/reading_level.html. Add a route here
+# only together with that include.
+SIMPLIFIABLE_ROUTES = ("index", "newsletter")
 
 
 class RunState:
@@ -63,6 +76,15 @@ def standard_source(path):
     """``pagine/progetto.facile.it.md`` → ``pagine/progetto.it.md``."""
     folder, name = os.path.split(path)
     return os.path.join(folder, name.replace(f".{EASY_LEVEL}.", ".", 1))
+
+
+def page_name(path):
+    """``pagine/newsletter.facile.it.md`` → ``newsletter``."""
+    return os.path.basename(path).split(".", 1)[0]
+
+
+def simplifiable_routes():
+    return [name for name in SIMPLIFIABLE_ROUTES if name in ROUTES]
 
 
 def header(path):
@@ -94,17 +116,11 @@ def prepare_easy_page(item):
     try:
         fields = header(standard)
     except OSError:
-        if is_primary(item.settings):
-            state.problems.append(
-                Problem(
-                    relative(item.source_path),
-                    1,
-                    1,
-                    "level",
-                    f"an easy-to-read version of {os.path.basename(standard)}, which does not exist",
-                    "write the standard page first, or rename this file",
-                )
-            )
+        route = page_name(item.source_path)
+        if route in simplifiable_routes():
+            prepare_route_version(item, route)
+        elif is_primary(item.settings):
+            state.problems.append(missing_standard_problem(item, standard))
         return
     slug = fields.get("slug") or slugify(
         fields.get("title", ""),
@@ -112,6 +128,31 @@ def prepare_easy_page(item):
     )
     words = item.settings["LANGUAGES"].get(item.lang, {}).get("paths", {})
     item.slug = f"{slug}/{words.get('easy_read', 'easy-read')}"
+
+
+def prepare_route_version(item, route):
+    """An easy version of a template's page: below the route's address."""
+    item.simplifies = route
+    words = item.settings["LANGUAGES"].get(item.lang, {}).get("paths")
+    if words is None:
+        return  # content_checks reports the unknown language
+    item.slug = ROUTES[route].format(**words) + words.get("easy_read", "easy-read")
+
+
+def missing_standard_problem(item, standard):
+    name = page_name(item.source_path)
+    routes = simplifiable_routes()
+    hint = did_you_mean(name, routes)
+    return Problem(
+        relative(item.source_path),
+        1,
+        1,
+        "level",
+        f"an easy-to-read version of {os.path.basename(standard)}, which does not exist",
+        "write the standard page first, or rename this file; the easy version of a page "
+        f"without a Markdown file is named after its route, one of: {', '.join(routes)}"
+        + (f" ({hint})" if hint else ""),
+    )
 
 
 # Readability ----------------------------------------------------------------
@@ -212,15 +253,38 @@ def readability_table(rows):
 # Template globals -------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RoutePage:
+    """The standard page of a route's easy version, as templates link it."""
+
+    url: str
+    lang: str
+
+
 @pass_context
-def easy_version(ctx, item):
-    """The easy-to-read version this language shows of a standard page, or None."""
-    return version_of(ctx, f"{getattr(item, 'translation_key', '')}.{EASY_LEVEL}")
+def easy_version(ctx, item=None):
+    """The easy-to-read version this language shows of a standard page, or
+    of the route page being rendered when ``item`` is None; or None."""
+    if item is not None:
+        return version_of(ctx, f"{getattr(item, 'translation_key', '')}.{EASY_LEVEL}")
+    ref = refs.identify(ctx)
+    if not isinstance(ref, refs.RouteRef) or ref.params:
+        return None
+    for group in ctx.get("I18N_GROUPS", {}).values():
+        if any(getattr(version, "simplifies", None) == ref.name for version in group.values()):
+            return refs.written_version(
+                group, ctx["DEFAULT_LANG"], ctx["LANGUAGES"], ctx["SITE_DEFAULT_LANG"]
+            )
+    return None
 
 
 @pass_context
 def standard_version(ctx, item):
     """The standard page this language shows for an easy-to-read page, or None."""
+    route = getattr(item, "simplifies", None)
+    if route:
+        lang = ctx["DEFAULT_LANG"]
+        return RoutePage(route_path(route, lang, ctx["LANGUAGES"], ctx["SITE_DEFAULT_LANG"]), lang)
     key = getattr(item, "translation_key", "")
     return version_of(ctx, key.removesuffix(f".{EASY_LEVEL}"))
 
