@@ -15,6 +15,8 @@ from jinja2 import MemcachedBytecodeCache
 project_root = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.path.join(project_root, "plugins"), project_root]
 
+from website.headings import section_headings  # noqa: E402
+
 SITENAME = "OpenSource14"
 SITESUBTITLE = "Risorse in rete per l'inclusione"
 SITEURL = ""
@@ -40,6 +42,7 @@ PLUGINS = [
     "content_checks",
     "easy_read",
     "data_pages",
+    "results",
     "events",
     "territories",
     "materials",
@@ -81,6 +84,7 @@ LANGUAGES = {
             "newsletter": "newsletter",
             "thanks": "grazie",
             "easy_read": "facile-da-leggere",
+            "results": "risultati",
         },
         # Codes from data/ shown in addresses, in this language's words.
         "param_slugs": {
@@ -125,6 +129,7 @@ LANGUAGES = {
             "newsletter": "newsletter",
             "thanks": "thank-you",
             "easy_read": "easy-read",
+            "results": "results",
         },
     },
 }
@@ -140,8 +145,8 @@ MAIN_MENU = [
     ("news", None),
     ("page", "pagine/contatti"),
 ]
+# Search is in the header of every page (partials/header.html).
 FOOTER_LINKS = [
-    ("search", None),
     ("newsletter", None),
     ("page", "pagine/privacy"),
     ("page", "pagine/note-legali"),
@@ -191,6 +196,9 @@ class CompiledTemplates(dict):
         self[key] = value
 
 
+# "On this page" lists the <h2 id> sections of a page (theme/templates/page.html).
+JINJA_FILTERS = {"section_headings": section_headings}
+
 JINJA_ENVIRONMENT = {
     "trim_blocks": True,
     "lstrip_blocks": True,
@@ -205,7 +213,7 @@ JINJA_ENVIRONMENT = {
 NEWSLETTER_ENDPOINT = "http://127.0.0.1:8001/subscribe"
 # The version of the privacy notice (content/pagine/privacy.*.md) the form
 # links; every consent record stores it. Raise both together.
-NEWSLETTER_PRIVACY_VERSION = "1"
+NEWSLETTER_PRIVACY_VERSION = "2"
 
 RELATIVE_URLS = False
 # Drafts (Status: draft) are written under /bozze/ for previews, never published.

@@ -9,6 +9,7 @@ import datetime
 import functools
 import io
 import os
+import re
 import zoneinfo
 
 from babel import Locale
@@ -48,6 +49,19 @@ def _as_date(value):
     if isinstance(value, datetime.datetime):
         return value.date()
     return value
+
+
+def tel_href(number):
+    """A ``tel:`` address for a number written as an office publishes it.
+
+    Numbers without a country code are Italian: +39 lets phones abroad call them.
+    """
+    digits = re.sub(r"[^0-9+]", "", number)
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    elif not digits.startswith("+"):
+        digits = "+39" + digits
+    return "tel:" + digits
 
 
 class Formatter:
@@ -106,6 +120,15 @@ class Formatter:
     def currency(self, value, currency="EUR"):
         return format_currency(value, currency, locale=self.locale)
 
+    def euros(self, value):
+        """An amount in euros with the locale's pattern, cents only when there are some."""
+        pattern = self.locale.currency_formats["standard"].pattern
+        if value == int(value):
+            pattern = pattern.replace(".00", "")
+        return format_currency(
+            value, "EUR", format=pattern, currency_digits=False, locale=self.locale
+        )
+
     def filesize(self, size):
         """A file size as people read it: "1,2 MB" in Italian, "1.2 MB" in English."""
         if size < 1000:
@@ -134,6 +157,8 @@ class Formatter:
             "when": self.when,
             "number": self.number,
             "currency": self.currency,
+            "euros": self.euros,
+            "tel_href": tel_href,
             "filesize": self.filesize,
             "language_name": self.language_name,
         }

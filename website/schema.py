@@ -309,12 +309,42 @@ class MapTile(Record):
     row: int = Field(ge=0, le=9)
 
 
+PhoneNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ./-]{4,}$")
+]
+
+
+class PlacementOffice(Record):
+    """A province's targeted-placement office (collocamento mirato), as an official page states it."""
+
+    name: Text
+    address: Text | None = None
+    phone: PhoneNumber | None = None
+    email: Email | None = None
+    website: Url | None = None
+    source: Url
+
+
+class FrameworkConvention(Record):
+    """A province's art. 14 framework convention, as an official page states it."""
+
+    document: Url | None = None
+    approved: Day | None = None
+    # In euros, as the convention states it; its meaning is the convention's.
+    coefficient: Decimal | None = Field(default=None, gt=0)
+    # The most of a company's quota an art. 14 convention may cover.
+    cap_percent: Decimal | None = Field(default=None, ge=0, le=100)
+    source: Url
+
+
 class Territory(Record):
     id: Slug
     name: LocalizedText
     province_code: ProvinceCode | None = None
     description: LocalizedMarkdown | None = None
     contacts: list[Contact] = []
+    placement_office: PlacementOffice | None = None
+    framework_convention: FrameworkConvention | None = None
     map: MapTile | None = None
 
 
@@ -437,6 +467,23 @@ class GlossaryEntry(Record):
     forms: dict[str, list[Text]] = {}
 
 
+class Indicator(Record):
+    """One result the project measures against its target (data/results.yaml)."""
+
+    id: Slug
+    name: LocalizedText
+    unit: LocalizedText
+    target: Decimal = Field(gt=0)
+    value: Decimal = Field(ge=0)
+    as_of: Day
+    source: LocalizedText
+
+    @property
+    def filled(self):
+        """How much of the target is reached, from 0 to 1: a bar never overflows."""
+        return float(min(self.value, self.target) / self.target)
+
+
 # The files of data/: file stem → (record type, shape). A "list" file is a
 # YAML list of records; a "mapping" file is one record.
 FILES = {
@@ -448,4 +495,8 @@ FILES = {
     "workshops": (Workshop, "list"),
     "taxonomy": (Taxonomy, "mapping"),
     "glossary": (GlossaryEntry, "list"),
+    "results": (Indicator, "list"),
 }
+# Files an editor may leave out: a missing one counts as empty. Results are
+# published only once the project has measured some.
+OPTIONAL_FILES = {"results"}

@@ -11,6 +11,12 @@ from website.problems import Problem, did_you_mean, relative
 from .locations import SafeLoader, field_path, locate
 
 DATE_HINT = "write the date as YYYY-MM-DD, e.g. 2026-03-03"
+RANGE_WORDS = {
+    "greater_than": "greater than",
+    "greater_than_equal": "of at least",
+    "less_than": "less than",
+    "less_than_equal": "of at most",
+}
 DATETIME_HINT = "write the date and time as YYYY-MM-DD HH:MM, e.g. 2026-03-03 14:30"
 
 _TYPE_NAMES = {
@@ -60,6 +66,12 @@ def explain(error, model):
     value = error.get("input")
     ctx = error.get("ctx") or {}
     name = loc[-1] if loc else ""
+    if kind == "missing" and name == "source":
+        return (
+            "required field is missing",
+            "add 'source: https://…', the official page these facts come from",
+            False,
+        )
     if kind == "missing":
         return "required field is missing", f"add '{name}: …'", False
     if kind == "extra_forbidden":
@@ -77,6 +89,12 @@ def explain(error, model):
             return (
                 f"'{value}' is not a province code",
                 "use the two capital letters, e.g. LO",
+                False,
+            )
+        if "0-9 ./-" in ctx.get("pattern", ""):
+            return (
+                f"'{value}' is not a phone number",
+                "write the digits as the office publishes them, e.g. 02 1234 5678",
                 False,
             )
         if "a-z]{2,3}" in ctx.get("pattern", ""):
@@ -101,7 +119,11 @@ def explain(error, model):
     if kind.startswith(("int_", "decimal_", "float_", "greater_than", "less_than")):
         limit = ctx.get("gt", ctx.get("ge", ctx.get("lt", ctx.get("le"))))
         if limit is not None:
-            return f"{value!r} is out of range ({error['msg'].lower()})", "", False
+            return (
+                f"{value!r} is out of range ({error['msg'].lower()})",
+                f"write a number {RANGE_WORDS.get(kind, 'up to')} {limit}",
+                False,
+            )
         return f"expected a number, found '{value}'", "write digits only, e.g. 24", False
     if kind in ("list_type", "too_short"):
         if kind == "too_short":

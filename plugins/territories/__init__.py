@@ -6,7 +6,7 @@ made from data alone: adding, renaming or removing a territory in YAML
 changes the pages with no code change.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pelican import signals
 from pelican.generators import Generator
@@ -29,6 +29,7 @@ class TerritoryView:
     upcoming: list
     recent_past: list
     undated: list
+    nearby: list = field(default_factory=list)  # active neighbours on the map
 
     @property
     def id(self):
@@ -39,8 +40,30 @@ class TerritoryView:
         return bool(self.partners or self.lines or self.workshops or self.upcoming or self.undated)
 
 
+def neighbours(view, views):
+    """The other active territories next to this one on the schematic map.
+
+    The map's tiles stand where the provinces are, so tiles that touch are
+    neighbouring provinces: where a visitor may go to the nearest meeting.
+    """
+    here = view.territory.map
+    if here is None:
+        return []
+
+    def distance(other):
+        there = other.territory.map
+        return max(abs(there.column - here.column), abs(there.row - here.row))
+
+    around = [
+        other
+        for other in views
+        if other is not view and other.active and other.territory.map and distance(other) == 1
+    ]
+    return sorted(around, key=lambda other: other.id)
+
+
 def territory_views(data, schedule):
-    return [
+    views = [
         TerritoryView(
             territory=territory,
             partners=data.partners_in(territory.id),
@@ -52,6 +75,9 @@ def territory_views(data, schedule):
         )
         for territory in data.territories
     ]
+    for view in views:
+        view.nearby = neighbours(view, views)
+    return views
 
 
 def publish_views(generator):
