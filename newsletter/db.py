@@ -24,8 +24,9 @@ from newsletter.forms import mailbox
 BUSY_TIMEOUT_MS = 10_000
 SCHEMA_VERSION = 3
 
-# The schema as first released (version 1). MIGRATIONS, below, bring it to
-# SCHEMA_VERSION: new and old databases go through the very same steps.
+# The tables as first released (version 1). MIGRATIONS, below, bring them to
+# SCHEMA_VERSION, then SIGNUPS adds the sign-up view: new and old databases
+# go through the very same steps.
 SCHEMA = """
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
@@ -84,112 +85,39 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
 CREATE INDEX outbox_subscriber ON outbox (subscriber_id);
-
--- A sign-up is one INSERT into this view; the trigger below applies the
--- rules (see subscriptions.record_signup). One statement instead of five
--- matters under load: the single writer thread gives up Python's global
--- lock around every statement, and may wait to get it back.
-CREATE VIEW signups AS SELECT
-    NULL AS email, NULL AS name, NULL AS lang, NULL AS page, NULL AS privacy_version,
-    NULL AS consent_text_sha256, NULL AS ip_hmac, NULL AS base_url, NULL AS message_id,
-    NULL AS at, NULL AS mail_cutoff;
-
-CREATE TRIGGER signups_insert INSTEAD OF INSERT ON signups
--- A confirmed address stays as it is: no new name, no mail, nothing.
-WHEN NOT EXISTS (SELECT 1 FROM subscribers WHERE email = NEW.email AND status = 'confirmed')
-BEGIN
-    -- New, pending or unsubscribed: (again) pending, with the latest name.
-    INSERT INTO subscribers (email, name, lang, status, created_at, updated_at)
-    VALUES (NEW.email, NEW.name, NEW.lang, 'pending', NEW.at, NEW.at)
-    ON CONFLICT (email) DO UPDATE SET
-        name = excluded.name, lang = excluded.lang, status = 'pending',
-        updated_at = excluded.updated_at, unsubscribed_at = NULL;
-    INSERT INTO consent_events (
-        subscriber_id, event, at, how, lang, page, privacy_version, consent_text_sha256, ip_hmac
-    )
-    SELECT id, 'given', NEW.at, 'form', NEW.lang, NEW.page, NEW.privacy_version,
-           NEW.consent_text_sha256, NEW.ip_hmac
-    FROM subscribers WHERE email = NEW.email;
-    -- At most one confirmation mail per address per interval.
-    INSERT INTO outbox (
-        subscriber_id, kind, lang, base_url, message_id, state, queued_at, next_attempt_at
-    )
-    SELECT id, 'confirmation', NEW.lang, NEW.base_url, NEW.message_id, 'pending', NEW.at, NEW.at
-    FROM subscribers
-    WHERE email = NEW.email AND (last_mail_at IS NULL OR last_mail_at <= NEW.mail_cutoff);
-    UPDATE subscribers SET last_mail_at = NEW.at
-    WHERE email = NEW.email AND (last_mail_at IS NULL OR last_mail_at <= NEW.mail_cutoff);
-END;
 """
 
 
 # Version 2: the one-mail-an-hour limit counts a mailbox (the address without
-# its +tag), and a second sign-up no longer changes a pending one.
-SIGNUPS_V2 = """
-DROP TRIGGER signups_insert;
-DROP VIEW signups;
-CREATE INDEX subscribers_mailbox ON subscribers (mailbox);
-
-CREATE VIEW signups AS SELECT
-    NULL AS email, NULL AS mailbox, NULL AS name, NULL AS lang, NULL AS page,
-    NULL AS privacy_version, NULL AS consent_text_sha256, NULL AS ip_hmac, NULL AS base_url,
-    NULL AS message_id, NULL AS at, NULL AS mail_cutoff;
-
-CREATE TRIGGER signups_insert INSTEAD OF INSERT ON signups
--- A confirmed address stays as it is: no new name, no mail, nothing.
-WHEN NOT EXISTS (SELECT 1 FROM subscribers WHERE email = NEW.email AND status = 'confirmed')
-BEGIN
-    -- New or unsubscribed: (again) pending, with this sign-up's name and
-    -- language. Pending: name and language stay as they were, so that the
-    -- link already mailed confirms what was typed when it was asked for,
-    -- whoever posts the address again.
-    INSERT INTO subscribers (email, mailbox, name, lang, status, created_at, updated_at)
-    VALUES (NEW.email, NEW.mailbox, NEW.name, NEW.lang, 'pending', NEW.at, NEW.at)
-    ON CONFLICT (email) DO UPDATE SET
-        name = CASE WHEN status = 'pending' THEN name ELSE excluded.name END,
-        lang = CASE WHEN status = 'pending' THEN lang ELSE excluded.lang END,
-        mailbox = excluded.mailbox, status = 'pending',
-        updated_at = excluded.updated_at, unsubscribed_at = NULL;
-    INSERT INTO consent_events (
-        subscriber_id, event, at, how, lang, page, privacy_version, consent_text_sha256, ip_hmac
-    )
-    SELECT id, 'given', NEW.at, 'form', NEW.lang, NEW.page, NEW.privacy_version,
-           NEW.consent_text_sha256, NEW.ip_hmac
-    FROM subscribers WHERE email = NEW.email;
-    -- At most one confirmation mail per mailbox per interval, in the
-    -- language that will be confirmed.
-    INSERT INTO outbox (
-        subscriber_id, kind, lang, base_url, message_id, state, queued_at, next_attempt_at
-    )
-    SELECT id, 'confirmation', lang, NEW.base_url, NEW.message_id, 'pending', NEW.at, NEW.at
-    FROM subscribers
-    WHERE email = NEW.email AND NOT EXISTS (
-        SELECT 1 FROM subscribers WHERE mailbox = NEW.mailbox AND last_mail_at > NEW.mail_cutoff
-    );
-    UPDATE subscribers SET last_mail_at = NEW.at
-    WHERE email = NEW.email AND NOT EXISTS (
-        SELECT 1 FROM subscribers WHERE mailbox = NEW.mailbox AND last_mail_at > NEW.mail_cutoff
-    );
-END;
-"""
-
-
+# its +tag), and a second sign-up no longer changes a pending one (SIGNUPS).
 def _to_version_2(conn):
     conn.execute("ALTER TABLE subscribers ADD COLUMN mailbox TEXT")
     for row_id, address in conn.execute("SELECT id, email FROM subscribers").fetchall():
         conn.execute("UPDATE subscribers SET mailbox = ? WHERE id = ?", (mailbox(address), row_id))
-    for statement in _statements(SIGNUPS_V2):
-        conn.execute(statement)
+    conn.execute("CREATE INDEX subscribers_mailbox ON subscribers (mailbox)")
 
 
 # Version 3: the provinces a sign-up chose (ids separated by single spaces,
 # '' for none), on the subscriber (what the export gives) and on each consent
 # record given or confirmed with the form that offered them (NULL on older
-# records: their form did not ask). A pending sign-up keeps its provinces as
-# it keeps its name and language.
-SIGNUPS_V3 = """
-DROP TRIGGER signups_insert;
-DROP VIEW signups;
+# records: their form did not ask).
+def _to_version_3(conn):
+    conn.execute("ALTER TABLE subscribers ADD COLUMN territories TEXT NOT NULL DEFAULT ''")
+    conn.execute("ALTER TABLE consent_events ADD COLUMN territories TEXT")
+
+
+# version -> the step that makes it from the version before.
+MIGRATIONS = {2: _to_version_2, 3: _to_version_3}
+
+# A sign-up is one INSERT into this view; the trigger applies the rules (see
+# subscriptions.record_signup). One statement instead of five matters under
+# load: the single writer thread gives up Python's global lock around every
+# statement, and may wait to get it back. They hold no data, so every schema
+# change replaces them with this, the current version's, definition; a change
+# to them alone needs a new SCHEMA_VERSION too, to reach existing databases.
+SIGNUPS = """
+DROP TRIGGER IF EXISTS signups_insert;
+DROP VIEW IF EXISTS signups;
 
 CREATE VIEW signups AS SELECT
     NULL AS email, NULL AS mailbox, NULL AS name, NULL AS lang, NULL AS territories,
@@ -240,17 +168,6 @@ BEGIN
     );
 END;
 """
-
-
-def _to_version_3(conn):
-    conn.execute("ALTER TABLE subscribers ADD COLUMN territories TEXT NOT NULL DEFAULT ''")
-    conn.execute("ALTER TABLE consent_events ADD COLUMN territories TEXT")
-    for statement in _statements(SIGNUPS_V3):
-        conn.execute(statement)
-
-
-# version -> the step that makes it from the version before.
-MIGRATIONS = {2: _to_version_2, 3: _to_version_3}
 
 
 def now():
@@ -312,6 +229,8 @@ def initialize(path):
             if version < SCHEMA_VERSION:
                 for step in range(version + 1, SCHEMA_VERSION + 1):
                     MIGRATIONS[step](conn)
+                for statement in _statements(SIGNUPS):
+                    conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     finally:
         conn.close()

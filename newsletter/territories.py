@@ -13,13 +13,14 @@ import os
 import re
 
 import yaml
+from pydantic import TypeAdapter, ValidationError
 
 from newsletter.consent import DEFAULT_LANGUAGE, LANGUAGES
+from website import schema
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_FILE = os.path.join(ROOT, "data", "territories.yaml")
-# As the site's data checks them (website/schema.py's SLUG_PATTERN).
-ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+ID = re.compile(schema.SLUG_PATTERN)
 
 
 class TerritoryError(Exception):
@@ -40,7 +41,11 @@ class Territory:
 
 
 def read_file(path):
-    """The territories of a data file, in its order; None if there is no such file."""
+    """The territories of a data file, in its order; None if there is no such file.
+
+    The file is checked as the site's build checks it (website/schema.py);
+    `make check` names each mistake's line.
+    """
     try:
         with open(path, encoding="utf-8") as handle:
             records = yaml.safe_load(handle)
@@ -49,27 +54,27 @@ def read_file(path):
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         message = f"{path}: cannot read the territories ({error})".replace("\n", " ")
         raise TerritoryError(message) from None
-    found = []
-    for number, record in enumerate(records if isinstance(records, list) else [None], 1):
-        if not isinstance(record, dict):
-            raise TerritoryError(f"{path}: the territories must be a list of records")
-        territory_id, name = record.get("id"), record.get("name")
-        if not isinstance(territory_id, str) or not ID.fullmatch(territory_id):
-            raise TerritoryError(f"{path}: territory {number} has no valid id")
-        names = {DEFAULT_LANGUAGE: name} if isinstance(name, str) else name
-        if not isinstance(names, dict) or not isinstance(names.get(DEFAULT_LANGUAGE), str):
-            raise TerritoryError(f"{path}: territory {territory_id!r} has no name")
-        found.append(
-            Territory(
-                territory_id,
-                tuple(
-                    (lang, names[lang].strip())
-                    for lang in LANGUAGES
-                    if isinstance(names.get(lang), str) and names[lang].strip()
-                ),
-            )
+    context = {"languages": LANGUAGES, "default_lang": DEFAULT_LANGUAGE}
+    try:
+        records = TypeAdapter(list[schema.Territory]).validate_python(records, context=context)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(step) for step in first["loc"])
+        raise TerritoryError(
+            f"{path}: the territories are not valid ({where}: {first['msg']});"
+            " `make check` shows where"
+        ) from None
+    return [
+        Territory(
+            record.id,
+            tuple(
+                (lang, record.name.values[lang])
+                for lang in LANGUAGES
+                if record.name.values.get(lang)
+            ),
         )
-    return found
+        for record in records
+    ]
 
 
 def from_setting(value, path=DEFAULT_FILE):

@@ -41,3 +41,25 @@ def events_site(tmp_path_factory):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return str(output)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Chromium for one test module (Playwright's sync API runs one at a time)."""
+    from playwright.sync_api import sync_playwright
+
+    from browser import launch
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser(site, chromium):
+    """(address, chromium): the real site served as `make serve` serves it."""
+    from browser import StaticServer
+
+    with StaticServer(site) as server:
+        yield server.url, chromium

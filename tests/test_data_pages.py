@@ -6,13 +6,8 @@ import re
 import pytest
 import yaml
 
-from htmlpage import read_page
+from htmlpage import html, read_page
 from sitebuild import copy_project_sources, run_pelican
-
-
-def html(site, *parts):
-    with open(os.path.join(site, *parts), encoding="utf-8") as handle:
-        return handle.read()
 
 
 def test_partners_page_lists_the_lead_first_then_by_territory(site):

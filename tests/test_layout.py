@@ -7,9 +7,8 @@ with an "On this page" list."""
 import re
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from browser import StaticServer, describe, launch, run_axe
+from browser import describe, run_axe
 from htmlpage import file_to_url, html_files
 
 pytestmark = pytest.mark.browser
@@ -19,14 +18,6 @@ DESKTOP = {"width": 1280, "height": 800}
 MENU = "details.site-menu"
 TOGGLE = "details.site-menu > summary"
 NAV_LINKS = "nav.main-nav a"
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    with StaticServer(site) as server, sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield server.url, chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -300,12 +291,17 @@ def test_axe_finds_nothing_at_320_and_1280_pixels(open_page, viewport):
     assert not failures, "\n\n".join(f"{path}\n{text}" for path, text in failures.items())
 
 
-def test_section_headings_reads_only_h2_with_an_id():
+def test_section_headings_reads_only_h2_with_an_id_and_their_language():
     from website.headings import section_headings
 
     html = (
         '<h2 id="a">First <em>part</em> &amp; more</h2><p>x</p>'
         "<h2>No id</h2><h3 id='c'>Sub</h3>"
-        '<h2 class="x" id="b">\n  Second\n</h2>'
+        '<div class="prose" lang="it"><div><h2 id="b">\n  Secondo\n</h2></div><br></div>'
+        '<h2 class="x" id="d">Third</h2>'
     )
-    assert section_headings(html) == [("a", "First part & more"), ("b", "Second")]
+    assert section_headings(html) == [
+        ("a", "First part & more", None),
+        ("b", "Secondo", "it"),
+        ("d", "Third", None),
+    ]

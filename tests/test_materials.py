@@ -8,22 +8,13 @@ import zipfile
 
 import pytest
 
-from htmlpage import read_page
+from htmlpage import html, main_of, read_page
 from sitebuild import events_fixture_content, run_pelican
 from website.formatting import Formatter
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 SOURCES = os.path.join(FIXTURES, "materials", "materiali", "workshop-lodi")
 EPOCH = {"SOURCE_DATE_EPOCH": "1800010800"}
-
-
-def html(site, *parts):
-    with open(os.path.join(site, *parts), encoding="utf-8") as handle:
-        return handle.read()
-
-
-def main_of(text):
-    return text[text.index("<main") : text.index("</main>")]
 
 
 def digest(path):

@@ -241,31 +241,33 @@ def copied_sources(tmp_path):
     return content, data
 
 
-def test_publish_refuses_data_without_a_controller(copied_sources, previous_output):
-    content, data = copied_sources  # the real data: no controller yet
-    result = run_pelican(
-        previous_output, content=content, data=data, settings="publishconf.py", env=publishing_env()
-    )
-    assert_refused(
-        result,
-        previous_output,
-        "project.yaml:",
-        "project.privacy.controller: the data controller is missing",
-        "(add 'privacy: controller: {name: …, address: …, email: …}'",
-    )
-
-
-def test_publish_refuses_a_controller_without_its_email(copied_sources, previous_output):
+@pytest.mark.parametrize(
+    ("privacy", "expected"),
+    [
+        (  # the real data: no controller yet
+            None,
+            [
+                "project.yaml:",
+                "project.privacy.controller: the data controller is missing",
+                "(add 'privacy: controller: {name: …, address: …, email: …}'",
+            ],
+        ),
+        (
+            "controller-without-email.yaml",
+            ["project.privacy.controller.email: required field is missing (add 'email: …')"],
+        ),
+    ],
+)
+def test_publish_refuses_data_without_a_whole_controller(
+    copied_sources, previous_output, privacy, expected
+):
     content, data = copied_sources
-    with_privacy(data, "controller-without-email.yaml")
+    if privacy:
+        with_privacy(data, privacy)
     result = run_pelican(
         previous_output, content=content, data=data, settings="publishconf.py", env=publishing_env()
     )
-    assert_refused(
-        result,
-        previous_output,
-        "project.privacy.controller.email: required field is missing (add 'email: …')",
-    )
+    assert_refused(result, previous_output, *expected)
 
 
 def test_publish_reports_every_missing_setting_at_once(copied_sources, previous_output):

@@ -11,9 +11,8 @@ import subprocess
 
 import pagefind_bin
 import pytest
-from playwright.sync_api import sync_playwright
 
-from browser import StaticServer, launch
+from browser import StaticServer
 from htmlpage import file_to_url, html_files, read_page, url_to_file
 from sitebuild import copy_project_sources, run_pelican
 
@@ -89,20 +88,6 @@ def test_search_pages_exist_in_both_languages_and_are_not_indexed(site, lang):
     assert "data-pagefind-body" not in text
     assert "data-pagefind-merge" not in text
     assert file_to_url(site, path) not in indexed_pages(site)[lang]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def browser(site, chromium):
-    with StaticServer(site) as server:
-        yield server.url, chromium
 
 
 def search(chromium, base, path, query):

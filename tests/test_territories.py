@@ -8,20 +8,11 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
-from htmlpage import read_page
+from htmlpage import html, main_of, read_page
 from sitebuild import ROOT, events_fixture_content, run_pelican
 
 FIXTURE_DATA = os.path.join(os.path.dirname(__file__), "fixtures", "events_data")
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def html(site, *parts):
-    with open(os.path.join(site, *parts), encoding="utf-8") as handle:
-        return handle.read()
-
-
-def main_of(text):
-    return text[text.index("<main") : text.index("</main>")]
 
 
 def test_one_page_per_territory_and_language(site):

@@ -64,6 +64,20 @@ def main(argv=None):
 def settings_problem(error, settings_file):
     """Where the settings file went wrong: a SyntaxError knows, else the traceback does."""
     path = os.path.abspath(settings_file)
+    if (
+        isinstance(error, SyntaxError)
+        and error.filename
+        and os.path.abspath(error.filename) != path
+    ):
+        # A module the settings import (website/, a plugin): its own file and line.
+        return Problem(
+            relative(os.path.abspath(error.filename)),
+            error.lineno or 0,
+            error.offset or 0,
+            "",
+            f"SyntaxError: {error.msg}",
+            "correct this Python file at this line, then build again",
+        )
     line = column = 0
     if (
         isinstance(error, SyntaxError)

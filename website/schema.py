@@ -86,8 +86,25 @@ def _check_email(value):
         ) from None
 
 
+_THOUSANDS_DOT = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+$")
+
+
+def _check_amount(value):
+    # The data loader leaves "35.000" as text: YAML would read it as 35.
+    if isinstance(value, str) and _THOUSANDS_DOT.match(value.strip()):
+        raise PydanticCustomError(
+            "thousands_dot", "'{value}' has dots between thousands", {"value": value}
+        )
+    return value
+
+
 Url = Annotated[str, BeforeValidator(_check_url)]
+Amount = Annotated[Decimal, BeforeValidator(_check_amount)]
 Email = Annotated[str, BeforeValidator(_check_email)]
+# As offices publish them; templates make tel: links of them (formatting.tel_href).
+PhoneNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ./-]{4,}$")
+]
 
 _DATETIME_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?$")
 
@@ -229,7 +246,7 @@ class Contact(Record):
     name: Text | None = None
     role: LocalizedText | None = None
     email: Email | None = None
-    phone: Text | None = None
+    phone: PhoneNumber | None = None
     website: Url | None = None
 
 
@@ -242,8 +259,8 @@ class Funding(Record):
 
 
 class Budget(Record):
-    total: Decimal = Field(gt=0)
-    contribution: Decimal = Field(gt=0)
+    total: Amount = Field(gt=0)
+    contribution: Amount = Field(gt=0)
     currency: Literal["EUR"] = "EUR"
 
 
@@ -309,11 +326,6 @@ class MapTile(Record):
     row: int = Field(ge=0, le=9)
 
 
-PhoneNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ./-]{4,}$")
-]
-
-
 class PlacementOffice(Record):
     """A province's targeted-placement office (collocamento mirato), as an official page states it."""
 
@@ -331,9 +343,9 @@ class FrameworkConvention(Record):
     document: Url | None = None
     approved: Day | None = None
     # In euros, as the convention states it; its meaning is the convention's.
-    coefficient: Decimal | None = Field(default=None, gt=0)
+    coefficient: Amount | None = Field(default=None, gt=0)
     # The most of a company's quota an art. 14 convention may cover.
-    cap_percent: Decimal | None = Field(default=None, ge=0, le=100)
+    cap_percent: Amount | None = Field(default=None, ge=0, le=100)
     source: Url
 
 
@@ -473,8 +485,8 @@ class Indicator(Record):
     id: Slug
     name: LocalizedText
     unit: LocalizedText
-    target: Decimal = Field(gt=0)
-    value: Decimal = Field(ge=0)
+    target: Amount = Field(gt=0)
+    value: Amount = Field(ge=0)
     as_of: Day
     source: LocalizedText
 

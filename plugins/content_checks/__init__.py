@@ -93,6 +93,12 @@ def filename_lang(path, settings):
     return match.groupdict().get("lang") if match else None
 
 
+def theme_templates(settings):
+    """The names a page's 'Template:' may give: the theme's page templates."""
+    folder = os.path.join(settings["THEME"], "templates")
+    return sorted(name[: -len(".html")] for name in os.listdir(folder) if name.endswith(".html"))
+
+
 def header_line(path, field):
     """The line of ``field:`` in a file's header, or 1."""
     try:
@@ -150,6 +156,31 @@ def check_item(item):
                 (hint + " " if hint else "") + "use one of: " + ", ".join(languages),
             )
         )
+    name = os.path.basename(item.source_path)
+    pattern = settings.get("FILENAME_METADATA")
+    if pattern and not re.match(pattern, os.path.splitext(name)[0]):
+        found.append(
+            problem(
+                item,
+                "",
+                f"the file name '{name}' is not <name>.<language>.md",
+                "rename it like progetto.it.md, or progetto.facile.it.md for its "
+                "easy-to-read version",
+            )
+        )
+    template = item.metadata.get("template")
+    if template:
+        templates = theme_templates(settings)
+        if template not in templates:
+            hint = did_you_mean(template, templates)
+            found.append(
+                problem(
+                    item,
+                    "template",
+                    f"the theme has no template '{template}'",
+                    hint or "use one of: " + ", ".join(templates),
+                )
+            )
     from_name = filename_lang(item.source_path, settings)
     if from_name and "lang" in item.metadata and from_name != lang:
         found.append(
@@ -276,6 +307,35 @@ def check_menus(settings, groups):
                         or "use a page's path without language and extension",
                     )
                 )
+    return found
+
+
+# `content('pagine/privacy')` in a template: a page the theme links by name.
+THEME_PAGE = re.compile(r"""content\(\s*['"]([^'"]+)['"]\s*\)""")
+
+
+def check_theme_pages(settings, groups):
+    """Pages the theme links by name must be there: deleted, or a draft, the
+    build would stop later on the template, far from the editor's change."""
+    found = []
+    folder = os.path.join(settings["THEME"], "templates")
+    for root, _, names in sorted(os.walk(folder)):
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            with open(path, encoding="utf-8") as handle:
+                for number, line in enumerate(handle, 1):
+                    for key in THEME_PAGE.findall(line):
+                        if key not in groups:
+                            found.append(
+                                Problem(
+                                    relative(path),
+                                    number,
+                                    1,
+                                    "",
+                                    f"the theme links the page '{key}', which is missing or a draft",
+                                    f"restore {relative(os.path.join(settings['PATH'], key))}.<language>.md, or publish it",
+                                )
+                            )
     return found
 
 
@@ -420,7 +480,7 @@ def finish_checks(generators):
     logging.getLogger("pelican").removeHandler(state.log)
     problems = state.problems + logged_problems(settings)
     problems += check_addresses(items) + check_translations(items)
-    problems += check_menus(settings, generators[0].context.get("I18N_GROUPS", {}))
+    problems += check_menus(settings, groups) + check_theme_pages(settings, groups)
     if problems:
         abort(problems)
     if settings.get("CHECK_ONLY"):

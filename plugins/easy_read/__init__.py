@@ -109,6 +109,8 @@ def prepare_easy_page(item):
     """An easy page's address, below its standard page's, and its template."""
     if isinstance(item, Static) or not getattr(item, "source_path", None) or not is_easy(item):
         return
+    if item.lang not in item.settings["LANGUAGES"]:
+        return  # content_checks reports the unknown language
     item.reading_level = "easy"
     if "template" not in item.metadata:
         item.template = "easy_read"
@@ -142,7 +144,10 @@ def prepare_route_version(item, route):
 def missing_standard_problem(item, standard):
     name = page_name(item.source_path)
     routes = simplifiable_routes()
-    hint = did_you_mean(name, routes)
+    # A misspelt page name is likelier than a route: the pages beside it count too.
+    folder = os.path.dirname(item.source_path)
+    pages = {page_name(entry) for entry in os.listdir(folder) if EASY_LEVEL not in entry}
+    hint = did_you_mean(name, sorted(pages) + routes)
     return Problem(
         relative(item.source_path),
         1,

@@ -6,6 +6,7 @@ import typing
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from website import schema
 from website.problems import Problem, did_you_mean, relative
 
 from .locations import SafeLoader, field_path, locate
@@ -49,6 +50,12 @@ def _fields_at(model, loc):
     return model.model_fields if model is not None else {}
 
 
+def _is_address(fields, name):
+    """Whether the field ``name`` holds a web address (schema.Url)."""
+    field = fields.get(name)
+    return field is not None and typing.get_args(schema.Url)[1] in field.metadata
+
+
 def _record_type(annotation):
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
@@ -66,7 +73,7 @@ def explain(error, model):
     value = error.get("input")
     ctx = error.get("ctx") or {}
     name = loc[-1] if loc else ""
-    if kind == "missing" and name == "source":
+    if kind == "missing" and name == "source" and _is_address(_fields_at(model, loc[:-1]), name):
         return (
             "required field is missing",
             "add 'source: https://…', the official page these facts come from",
@@ -143,6 +150,13 @@ def explain(error, model):
         return error["msg"], DATE_HINT, False
     if kind == "datetime_value":
         return error["msg"], DATETIME_HINT, False
+    if kind == "thousands_dot":
+        digits = str(value).strip().replace(".", "")
+        return (
+            error["msg"],
+            f"write {digits} with no dots; a decimal part goes after one dot, e.g. {digits}.50",
+            False,
+        )
     if kind == "url_value" or kind == "url_type":
         return error["msg"], "write the full address, starting with https://", False
     if kind in ("email_value", "email_type"):

@@ -5,6 +5,7 @@ when there is a problem to report, by composing the YAML node tree again.
 """
 
 import functools
+import re
 
 import yaml
 
@@ -15,15 +16,29 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
 
 class SafeLoader(_BaseLoader):
-    """The C safe loader, leaving dates and times as text.
+    """The C safe loader, leaving dates and times, and numbers with dots
+    between thousands, as text.
 
     The schema parses them, so that an impossible date (2026-02-30) is
     reported with its place like any other mistake instead of crashing.
     """
 
 
+# "35.000" is how Italians write thirty-five thousand, and YAML would read
+# 35.0: such numbers stay text too, and the schema reports them (schema.Amount).
+_THOUSANDS = r"[-+]?[0-9]{1,3}(?:\.[0-9]{3})+"
+
+
+def _resolver(tag, regexp):
+    if tag == "tag:yaml.org,2002:float":
+        return tag, re.compile(rf"^(?!{_THOUSANDS}$)" + regexp.pattern[1:], regexp.flags)
+    return tag, regexp
+
+
 SafeLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [
+        _resolver(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"
+    ]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
 

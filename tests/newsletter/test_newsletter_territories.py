@@ -303,18 +303,23 @@ def test_a_version_2_database_is_upgraded_in_place(tmp_path):
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("BEGIN")
-    for statement in db._statements(db.SCHEMA):  # version 1, then 2, as released
+    for statement in db._statements(db.SCHEMA):  # the tables of version 1, then 2
         conn.execute(statement)
     db.MIGRATIONS[2](conn)
     conn.execute("PRAGMA user_version = 2")
     at = db.iso(db.now())
     for address, name in (("vecchia@example.org", "Vecchia"), ("attesa@example.org", "Attesa")):
-        # A sign-up as version 2 stored it, through its own view.
-        conn.execute(
-            "INSERT INTO signups (email, mailbox, name, lang, page, privacy_version,"
-            " consent_text_sha256, ip_hmac, base_url, message_id, at, mail_cutoff)"
-            " VALUES (?, ?, ?, 'it', '/', '1', 'h', 'x', 'https://example.org', 'm', ?, ?)",
+        # A sign-up as version 2 stored it: its subscriber and its consent record.
+        row_id = conn.execute(
+            "INSERT INTO subscribers (email, mailbox, name, lang, status, created_at, updated_at)"
+            " VALUES (?, ?, ?, 'it', 'pending', ?, ?)",
             (address, address, name, at, at),
+        ).lastrowid
+        conn.execute(
+            "INSERT INTO consent_events (subscriber_id, event, at, how, lang, page,"
+            " privacy_version, consent_text_sha256, ip_hmac)"
+            " VALUES (?, 'given', ?, 'form', 'it', '/', '1', 'h', 'x')",
+            (row_id, at),
         )
     conn.execute(
         "UPDATE subscribers SET status = 'confirmed', confirmed_at = ? WHERE name = 'Vecchia'",

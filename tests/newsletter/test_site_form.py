@@ -17,9 +17,8 @@ import urllib.request
 
 import pytest
 from nl_support import ROOT, Service, wait_until
-from playwright.sync_api import sync_playwright
 
-from browser import StaticServer, describe, launch, run_axe
+from browser import StaticServer, describe, run_axe
 from newsletter import consent
 from newsletter.texts import TEXTS
 from pelicanconf import NEWSLETTER_PRIVACY_VERSION
@@ -53,11 +52,9 @@ def live(tmp_path_factory, smtp_sink):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
+def browser(chromium):
+    """Here the browser alone: each test serves its own site."""
+    return chromium
 
 
 def fill(page, email, name="Maria Rossi"):

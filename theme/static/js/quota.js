@@ -6,8 +6,14 @@
   "use strict";
   var form = document.getElementById("quota-helper");
   if (!form) return;
+  // After the table's section: before the next heading, or after the table.
   var table = document.querySelector(".prose table");
-  if (table) table.insertAdjacentElement("afterend", form);
+  if (table) {
+    var next = table.nextElementSibling;
+    while (next && next.tagName !== "H2") next = next.nextElementSibling;
+    if (next) next.insertAdjacentElement("beforebegin", form);
+    else table.insertAdjacentElement("afterend", form);
+  }
   form.hidden = false;
 
   var input = document.getElementById("quota-employees");
@@ -22,23 +28,30 @@
       .replace("{workers}", workers === undefined ? "" : decimal.format(workers));
   }
 
+  function show(text, invalid) {
+    answer.textContent = text;
+    if (invalid) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+
   function update() {
+    // badInput: what was typed is not a number ("1e", "forty"): value is "".
+    if (input.validity.badInput) return show(form.dataset.invalid, true);
     var text = input.value.trim();
-    if (text === "") {
-      answer.textContent = "";
-      return;
-    }
+    if (text === "") return show("", false);
     var employees = Number(text);
     if (!Number.isInteger(employees) || employees < 0) {
-      answer.textContent = form.dataset.invalid;
+      show(form.dataset.invalid, true);
+    } else if (employees === 1) {
+      show(form.dataset.single, false);
     } else if (employees < 15) {
-      answer.textContent = say(form.dataset.none, employees);
+      show(say(form.dataset.none, employees), false);
     } else if (employees <= 35) {
-      answer.textContent = say(form.dataset.one, employees);
+      show(say(form.dataset.one, employees), false);
     } else if (employees <= 50) {
-      answer.textContent = say(form.dataset.two, employees);
+      show(say(form.dataset.two, employees), false);
     } else {
-      answer.textContent = say(form.dataset.share, employees, (employees * 7) / 100);
+      show(say(form.dataset.share, employees, (employees * 7) / 100), false);
     }
   }
 
